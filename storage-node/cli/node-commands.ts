@@ -1,0 +1,70 @@
+// `shoal cluster init` and `shoal node run`: argument parsing only; the work is in cluster-dir.ts and main.ts.
+import type { Command } from 'commander';
+import { parseBytes } from '../base/units.js';
+import { validateNodeConfig, type NodeConfig } from '../config.js';
+import { runNode } from '../main.js';
+import { splitHostPort } from '../wire/wire-connection.js';
+import { initClusterDir } from './cluster-dir.js';
+
+interface NodeRunFlags {
+  dir: string;
+  data: string;
+  listen: string;
+  zone: string;
+  rack: string;
+  capacity: string;
+  join?: string;
+  cert?: string;
+  key?: string;
+  metrics?: string;
+  logLevel: string;
+}
+
+export function registerNodeCommands(program: Command, defaults: { clusterDir: string }): void {
+  const cluster = program.commands.find((c) => c.name() === 'cluster') ?? program.command('cluster').description('create and run clusters');
+  cluster.command('init')
+    .description('create a cluster: its certificate authority and an admin identity (Ed25519)')
+    .option('--dir <dir>', 'directory to create the cluster in (keep it private: it holds the CA key)', defaults.clusterDir)
+    .option('--name <name>', 'a name for the cluster, shown in its CA certificate', 'shoal')
+    .action(async (flags: { dir: string; name: string }) => {
+      const info = await initClusterDir(flags.dir, flags.name);
+      console.log(`cluster ${info.name} (${info.id}) created in ${flags.dir}`);
+      console.log(`next: shoal node run --dir ${flags.dir} --data ./node1 --listen 127.0.0.1:7001 --zone z1 --rack r1 --capacity 100GiB`);
+    });
+
+  const node = program.commands.find((c) => c.name() === 'node') ?? program.command('node').description('run and manage storage nodes');
+  node.command('run')
+    .description('serve as a storage node: blocks in LMDB under --data, mutual TLS on --listen')
+    .option('--dir <dir>', 'cluster directory (its CA issues this node a certificate on first start)', defaults.clusterDir)
+    .requiredOption('--data <path>', 'where this node keeps its blocks and identity')
+    .option('--listen <host:port>', 'address to serve the wire protocol on', '127.0.0.1:7001')
+    .option('--zone <zone>', 'failure zone (replicas spread over distinct zones first)', 'default')
+    .option('--rack <rack>', 'rack within the zone (replicas spread over racks next)', 'default')
+    .option('--capacity <size>', 'bytes of blocks this node may hold, e.g. 500GiB', '100GiB')
+    .option('--join <host:port>', 'any member of the cluster to join through (omit for the first node)')
+    .option('--cert <file>', 'use this certificate (signed by the cluster CA) instead of issuing one')
+    .option('--key <file>', 'private key of --cert')
+    .option('--metrics <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
+    .option('--log-level <level>', 'pino log level: debug, info, warn, error', 'info')
+    .action(async (flags: NodeRunFlags) => {
+      const listen = splitHostPort(flags.listen);
+      const metrics = flags.metrics === undefined ? undefined : splitHostPort(flags.metrics);
+      const config: NodeConfig = validateNodeConfig({
+        clusterDir: flags.dir, dataPath: flags.data, host: listen.host, port: listen.port,
+        zone: flags.zone, rack: flags.rack, capacityBytes: parseBytes(flags.capacity), logLevel: flags.logLevel,
+        ...(flags.join === undefined ? {} : { join: flags.join }),
+        ...(flags.cert === undefined ? {} : { certPath: flags.cert }),
+        ...(flags.key === undefined ? {} : { keyPath: flags.key }),
+        ...(metrics === undefined ? {} : { metricsHost: metrics.host, metricsPort: metrics.port }),
+      });
+      const running = await runNode(config);
+      let stopping = false;
+      const stop = (): void => {
+        if (stopping) return;
+        stopping = true;
+        running.stop().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+}

@@ -1,0 +1,119 @@
+// The storage node's operations: names and body shapes, checked on arrival (a peer is never trusted to send
+// what the types say).
+import { ShoalError } from '../base/errors.js';
+import { BATCH_ITEMS_MAX } from '../base/limits.js';
+import type { Member } from '../overlay/membership.js';
+
+export const OP = {
+  info: 'node.info',
+  members: 'node.members',
+  join: 'node.join',
+  putContent: 'content.put-many',
+  getContent: 'content.get-many',
+  hasContent: 'content.has-many',
+  removeContent: 'content.remove',
+} as const;
+
+/** In a get-many reply: this block was not included (the reply was full); ask for it again. */
+export const NOT_SENT = 0;
+
+export interface NodeInfo {
+  readonly id: string;
+  readonly address: string;
+  readonly zone: string;
+  readonly rack: string;
+  readonly capacityBytes: number;
+  readonly usedBytes: number;
+  readonly blocks: number;
+  readonly version: string;
+}
+
+export interface WireContentBlock {
+  readonly owner: Buffer;
+  readonly salt: Buffer;
+  readonly data: Buffer;
+}
+
+export interface PutContentItem {
+  readonly address: Buffer;
+  readonly block: WireContentBlock;
+}
+
+export type PutContentOutcome = { ok: true } | { ok: false; kind: string; message: string };
+
+export interface RemoveContentBody {
+  readonly address: Buffer;
+  readonly signature: Buffer;
+}
+
+function invalid(message: string): ShoalError {
+  return new ShoalError('Invalid', message, { subject: 'frame' });
+}
+
+function record(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${what} must be a map`);
+  return value as Record<string, unknown>;
+}
+
+function bytes(value: unknown, what: string): Buffer {
+  if (!Buffer.isBuffer(value)) throw invalid(`${what} must be bytes`);
+  return value;
+}
+
+function list(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) throw invalid(`${what} must be a list`);
+  if (value.length > BATCH_ITEMS_MAX) throw new ShoalError('TooLarge', `${what} holds at most ${BATCH_ITEMS_MAX} items`, { subject: 'frame' });
+  return value;
+}
+
+export function parsePutContent(body: unknown): PutContentItem[] {
+  return list(record(body, 'put body')['items'], 'items').map((raw, i) => {
+    const item = record(raw, `items[${i}]`);
+    const block = record(item['block'], `items[${i}].block`);
+    return {
+      address: bytes(item['address'], `items[${i}].address`),
+      block: {
+        owner: bytes(block['owner'], 'owner'),
+        salt: bytes(block['salt'], 'salt'),
+        data: bytes(block['data'], 'data'),
+      },
+    };
+  });
+}
+
+export function parseAddresses(body: unknown): Buffer[] {
+  return list(record(body, 'body')['addresses'], 'addresses').map((a, i) => bytes(a, `addresses[${i}]`));
+}
+
+export function parseRemoveContent(body: unknown): RemoveContentBody {
+  const fields = record(body, 'remove body');
+  return { address: bytes(fields['address'], 'address'), signature: bytes(fields['signature'], 'signature') };
+}
+
+const MEMBER_STATES = new Set(['alive', 'suspect', 'dead', 'draining', 'left']);
+
+export function parseMember(value: unknown): Member {
+  const m = record(value, 'member');
+  const text = (key: string): string => {
+    const v = m[key];
+    if (typeof v !== 'string' || v.length === 0 || v.length > 256) throw invalid(`member.${key} must be a non-empty string`);
+    return v;
+  };
+  const count = (key: string): number => {
+    const v = m[key];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw invalid(`member.${key} must be a non-negative integer`);
+    return v;
+  };
+  const state = text('state');
+  if (!MEMBER_STATES.has(state)) throw invalid(`member.state "${state}" is not a member state`);
+  return {
+    id: text('id'), address: text('address'), zone: text('zone'), rack: text('rack'),
+    capacityBytes: count('capacityBytes'), usedBytes: count('usedBytes'),
+    state: state as Member['state'], incarnation: count('incarnation'),
+  };
+}
+
+export function parseMembers(value: unknown): Member[] {
+  if (!Array.isArray(value)) throw invalid('members must be a list');
+  return value.map(parseMember);
+}
