@@ -122,6 +122,8 @@ export class WireConnection {
         },
       });
       if (this.#closedError) return settle(this.#closedError);
+      // The signal may have fired while this request waited for room in flight.
+      if (options.signal?.aborted) return onAbort();
       this.#socket.write(frame);
     });
   }
