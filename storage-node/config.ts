@@ -1,5 +1,6 @@
 // A storage node's configuration: flags over defaults, checked once with messages that say the fix.
 import { ShoalError } from './base/errors.js';
+import { validateOverlayConfig, type OverlayConfig } from './overlay/overlay-config.js';
 import { splitHostPort } from './wire/wire-connection.js';
 
 export interface NodeConfig {
@@ -17,6 +18,7 @@ export interface NodeConfig {
   readonly metricsHost?: string;
   readonly metricsPort?: number;
   readonly logLevel: string;
+  readonly overlay: Partial<OverlayConfig>;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -30,5 +32,6 @@ export function validateNodeConfig(config: NodeConfig): NodeConfig {
   if (config.capacityBytes < 1024 * 1024) fail(`--capacity must be at least 1MiB (got ${config.capacityBytes} bytes)`);
   if ((config.certPath === undefined) !== (config.keyPath === undefined)) fail('give --cert and --key together, or neither (the node then issues its own from --dir)');
   if (config.join !== undefined) splitHostPort(config.join);
+  validateOverlayConfig(config.overlay);
   return config;
 }

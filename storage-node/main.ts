@@ -3,11 +3,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { SystemClock } from './base/clock.js';
 import type { Logger } from './base/log.js';
+import { Random } from './base/random.js';
+import type { Member } from './overlay/membership.js';
+import { parseMembers } from './wire/operations.js';
 import { readClusterCa } from './cli/cluster-dir.js';
 import type { NodeConfig } from './config.js';
 import { NodeMetrics, serveMetrics } from './server/metrics.js';
 import { startStorageNode, type StorageNode } from './server/node.js';
+import { openLmdbAcceptorStore } from './store/acceptor-store.js';
 import { openLmdbBlockStore } from './store/lmdb-block-store.js';
 import { systemEntropy } from './system.js';
 import { issueCertificate } from './wire/cluster-ca.js';
@@ -26,7 +31,10 @@ export function createLogger(level: string, bindings: Record<string, unknown>): 
 async function loadNodeIdentity(dataPath: string): Promise<NodeIdentityFile> {
   const file = join(dataPath, 'node.json');
   const previous = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as NodeIdentityFile) : undefined;
-  const next = { id: previous?.id ?? systemEntropy.bytes(8).toString('hex'), incarnation: (previous?.incarnation ?? 0) + 1 };
+  // Seconds since the epoch, unless a previous run went higher: a restart must come back above any
+  // incarnation the node reached by refuting suspicions before it stopped, which were never saved.
+  const incarnation = Math.max((previous?.incarnation ?? 0) + 1, Math.floor(Date.now() / 1000));
+  const next = { id: previous?.id ?? systemEntropy.bytes(8).toString('hex'), incarnation };
   await writeFile(file, `${JSON.stringify(next, null, 2)}\n`);
   return next;
 }
@@ -50,27 +58,61 @@ async function loadCredentials(config: NodeConfig, nodeId: string): Promise<TlsC
   return issued;
 }
 
-export async function runNode(config: NodeConfig): Promise<{ node: StorageNode; stop(): Promise<void> }> {
+const MEMBERS_FILE = 'members.json';
+const MEMBERS_SAVE_INTERVAL_MS = 30_000;
+
+/** The member list saved by the previous run: a restarted node finds the cluster through it without --join. */
+async function loadKnownMembers(dataPath: string): Promise<Member[]> {
+  try {
+    return parseMembers(JSON.parse(await readFile(join(dataPath, MEMBERS_FILE), 'utf8')));
+  } catch {
+    return [];
+  }
+}
+
+export interface RunningNode {
+  readonly node: StorageNode;
+  stop(): Promise<void>;
+  /** Resolves once the node has left the cluster at an operator's request and stopped. */
+  readonly whenLeft: Promise<void>;
+}
+
+export async function runNode(config: NodeConfig): Promise<RunningNode> {
   await mkdir(config.dataPath, { recursive: true });
   const identity = await loadNodeIdentity(config.dataPath);
   const log = createLogger(config.logLevel, { node: identity.id });
   const credentials = await loadCredentials(config, identity.id);
   const store = await openLmdbBlockStore({ path: join(config.dataPath, 'blocks'), capacityBytes: config.capacityBytes });
   const metrics = new NodeMetrics();
+  const knownMembers = await loadKnownMembers(config.dataPath);
+  let stopRequested: () => void = () => {};
   const node = await startStorageNode({
     id: identity.id, host: config.host, port: config.port, zone: config.zone, rack: config.rack,
     incarnation: identity.incarnation, credentials, store, log, metrics,
+    acceptorStore: await openLmdbAcceptorStore(join(config.dataPath, 'consensus')),
+    clock: new SystemClock(), random: new Random(systemEntropy.bytes(16).toString('hex')), overlay: config.overlay,
+    onLeft: () => stopRequested(),
     ...(config.join === undefined ? {} : { join: config.join }),
+    ...(knownMembers.length > 0 ? { knownMembers } : {}),
   });
+  const saveMembers = (): Promise<void> => writeFile(join(config.dataPath, MEMBERS_FILE), `${JSON.stringify(node.overlay.core.members())}\n`).catch(() => {});
+  const saveTimer = setInterval(() => void saveMembers(), MEMBERS_SAVE_INTERVAL_MS);
+  saveTimer.unref();
   const metricsServer = config.metricsPort === undefined
     ? undefined
     : await serveMetrics(metrics, config.metricsHost ?? config.host, config.metricsPort, () => node.refreshMetrics());
   if (metricsServer) log.info({ url: `http://${config.metricsHost ?? config.host}:${metricsServer.address.port}/metrics` }, 'node.metrics_serving');
+  const stop = async (): Promise<void> => {
+    clearInterval(saveTimer);
+    await saveMembers();
+    metricsServer?.server.close();
+    await node.close();
+  };
   return {
     node,
-    async stop() {
-      metricsServer?.server.close();
-      await node.close();
-    },
+    stop,
+    whenLeft: new Promise<void>((resolve) => {
+      stopRequested = () => void stop().then(resolve, resolve);
+    }),
   };
 }

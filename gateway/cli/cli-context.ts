@@ -21,7 +21,7 @@ export interface Endpoints {
   readonly nodes: readonly string[];
 }
 
-export function seedsFor(flags: Pick<ClientFlags, 'dir' | 'node'>): string[] {
+export function seedsFor(flags: { dir: string; node?: string[] | undefined }): string[] {
   if (flags.node && flags.node.length > 0) return flags.node;
   const env = process.env['SHOAL_NODE'];
   if (env) return env.split(',').map((s) => s.trim()).filter(Boolean);

@@ -6,6 +6,7 @@ import { registerNodeCommands } from '../../storage-node/cli/node-commands.js';
 import { DEFAULT_CLUSTER_DIR } from './cli-context.js';
 import { registerBlockCommands } from './commands/block.js';
 import { registerClusterUp } from './commands/cluster-up.js';
+import { registerStatusCommands } from './commands/status.js';
 
 const program = new Command('shoal')
   .description('Shoal: decentralised storage for container and VM fleets')
@@ -15,6 +16,7 @@ const program = new Command('shoal')
 registerNodeCommands(program, { clusterDir: DEFAULT_CLUSTER_DIR });
 registerClusterUp(program);
 registerBlockCommands(program);
+registerStatusCommands(program);
 
 try {
   await program.parseAsync(process.argv);

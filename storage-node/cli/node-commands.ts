@@ -1,10 +1,36 @@
 // `shoal cluster init` and `shoal node run`: argument parsing only; the work is in cluster-dir.ts and main.ts.
 import type { Command } from 'commander';
-import { parseBytes } from '../base/units.js';
+import { ShoalError } from '../base/errors.js';
+import { parseBytes, parseDurationMs } from '../base/units.js';
+import { OVERLAY_CONFIG_DEFAULTS, OVERLAY_CONFIG_HELP, type OverlayConfig } from '../overlay/overlay-config.js';
 import { validateNodeConfig, type NodeConfig } from '../config.js';
 import { runNode } from '../main.js';
 import { splitHostPort } from '../wire/wire-connection.js';
 import { initClusterDir } from './cluster-dir.js';
+
+const flagName = (key: string): string => key.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** One flag per overlay setting, with its default and meaning, so that `--help` documents them all. */
+function addOverlayOptions(command: Command): void {
+  for (const key of Object.keys(OVERLAY_CONFIG_DEFAULTS) as (keyof OverlayConfig)[]) {
+    const isDuration = key.endsWith('Ms');
+    const fallback = OVERLAY_CONFIG_DEFAULTS[key];
+    command.option(`--${flagName(key)} <${isDuration ? 'duration' : 'n'}>`, `overlay: ${OVERLAY_CONFIG_HELP[key]}`, isDuration ? `${fallback}ms` : String(fallback));
+  }
+}
+
+function overlayConfigFrom(flags: Record<string, string | undefined>): Partial<OverlayConfig> {
+  const config: Partial<Record<keyof OverlayConfig, number>> = {};
+  for (const key of Object.keys(OVERLAY_CONFIG_DEFAULTS) as (keyof OverlayConfig)[]) {
+    const camel = flagName(key).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const text = flags[camel];
+    if (text === undefined) continue;
+    const value = key.endsWith('Ms') ? parseDurationMs(text) : Number(text);
+    if (!Number.isSafeInteger(value)) throw new ShoalError('Invalid', `--${flagName(key)} "${text}": give a whole number`, { subject: 'config' });
+    config[key] = value;
+  }
+  return config;
+}
 
 interface NodeRunFlags {
   dir: string;
@@ -33,7 +59,7 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
     });
 
   const node = program.commands.find((c) => c.name() === 'node') ?? program.command('node').description('run and manage storage nodes');
-  node.command('run')
+  const run = node.command('run')
     .description('serve as a storage node: blocks in LMDB under --data, mutual TLS on --listen')
     .option('--dir <dir>', 'cluster directory (its CA issues this node a certificate on first start)', defaults.clusterDir)
     .requiredOption('--data <path>', 'where this node keeps its blocks and identity')
@@ -45,8 +71,9 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
     .option('--cert <file>', 'use this certificate (signed by the cluster CA) instead of issuing one')
     .option('--key <file>', 'private key of --cert')
     .option('--metrics <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
-    .option('--log-level <level>', 'pino log level: debug, info, warn, error', 'info')
-    .action(async (flags: NodeRunFlags) => {
+    .option('--log-level <level>', 'pino log level: debug, info, warn, error', 'info');
+  addOverlayOptions(run);
+  run.action(async (flags: NodeRunFlags & Record<string, string>) => {
       const listen = splitHostPort(flags.listen);
       const metrics = flags.metrics === undefined ? undefined : splitHostPort(flags.metrics);
       const config: NodeConfig = validateNodeConfig({
@@ -56,6 +83,7 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
         ...(flags.cert === undefined ? {} : { certPath: flags.cert }),
         ...(flags.key === undefined ? {} : { keyPath: flags.key }),
         ...(metrics === undefined ? {} : { metricsHost: metrics.host, metricsPort: metrics.port }),
+        overlay: overlayConfigFrom(flags),
       });
       const running = await runNode(config);
       let stopping = false;
@@ -64,7 +92,9 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
         stopping = true;
         running.stop().then(() => process.exit(0), () => process.exit(1));
       };
+      // A signal stops the node without leaving: it is expected back, and others suspect it meanwhile.
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
+      void running.whenLeft.then(() => process.exit(0));
     });
 }

@@ -9,11 +9,17 @@ import { contentAddress, type ContentBlock } from '../blocks/immutable.js';
 import { isServing, type Member } from '../overlay/membership.js';
 import type { PlacementPolicy } from '../placement/policy.js';
 import { placeReplicas } from '../placement/replica-set.js';
+import { X509Certificate } from 'node:crypto';
+import { Random, type Entropy } from '../base/random.js';
+import type { Identity } from '../blocks/sign.js';
+import type { ProposerTiming } from '../consensus/proposer.js';
 import { ConnectionPool } from '../wire/connection-pool.js';
 import { OP } from '../wire/operations.js';
 import type { TlsCredentials } from '../wire/tls-credentials.js';
 import { MemberView } from './member-view.js';
+import { MutableBlocks } from './mutable-blocks.js';
 import { NodeBatcher } from './node-batcher.js';
+import { ProposerDriver } from './proposer-driver.js';
 
 export interface ClusterClientOptions {
   readonly credentials: TlsCredentials;
@@ -24,8 +30,18 @@ export interface ClusterClientOptions {
   /** The caller's zone: reads go to a replica there first. */
   readonly zone?: string;
   readonly requestTimeoutMs?: number;
+  /** The identity that owns and signs the mutable blocks this client writes; needed for `mutable`. */
+  readonly owner?: Identity;
+  /** Keys, salts and nonces (crypto.randomBytes in production); needed for `mutable`. */
+  readonly entropy?: Entropy;
+  /** Proposer timings (tests shorten them). */
+  readonly proposerTiming?: Partial<ProposerTiming>;
+  /** How often the member list is fetched again, so that placement follows joins, leaves and deaths. */
+  readonly memberRefreshMs?: number;
   readonly log?: Logger;
 }
+
+const MEMBER_REFRESH_MS_DEFAULT = 5_000;
 
 export interface PutResult {
   /** Nodes that had the block durably when the put was acknowledged (a majority of `placed`). */
@@ -46,6 +62,9 @@ export class ClusterClient {
   readonly #background = new Set<Promise<unknown>>();
   readonly #options: ClusterClientOptions;
   readonly #log: Logger;
+  #refreshTimer: ReturnType<typeof setInterval> | undefined;
+  #proposers: ProposerDriver | undefined;
+  #mutable: MutableBlocks | undefined;
 
   private constructor(options: ClusterClientOptions) {
     this.#options = options;
@@ -62,6 +81,10 @@ export class ClusterClient {
       client.close();
       throw err;
     }
+    client.#refreshTimer = setInterval(() => {
+      client.refreshMembers().catch((err: unknown) => client.#log.warn({ err: (err as Error).message }, 'client.member_refresh_failed'));
+    }, options.memberRefreshMs ?? MEMBER_REFRESH_MS_DEFAULT);
+    client.#refreshTimer.unref();
     return client;
   }
 
@@ -75,6 +98,26 @@ export class ClusterClient {
 
   get policy(): PlacementPolicy {
     return { replicas: this.#options.replicas ?? 3 };
+  }
+
+  /** Mutable blocks (per-block Paxos, the proposer running here); needs `owner` and `entropy` in the options. */
+  get mutable(): MutableBlocks {
+    if (this.#mutable) return this.#mutable;
+    const { owner, entropy } = this.#options;
+    if (owner === undefined || entropy === undefined) {
+      throw new ShoalError('Invalid', 'mutable blocks need an owner identity and an entropy source in the client options', { subject: 'config' });
+    }
+    const self = new X509Certificate(this.#options.credentials.cert).subject.match(/CN=([^\n,]+)/)?.[1] ?? 'client';
+    this.#proposers = new ProposerDriver({
+      pool: this.#pool, members: () => this.#view.members, random: new Random(entropy.bytes(16).toString('hex')),
+      now: () => performance.now(), log: this.#log,
+    });
+    this.#mutable = new MutableBlocks({
+      driver: this.#proposers, owner, entropy, self, proposerId: `${self}/${entropy.bytes(8).toString('hex')}`,
+      placement: (address) => this.placement(address).map((m) => m.id),
+      ...(this.#options.proposerTiming === undefined ? {} : { timing: this.#options.proposerTiming }),
+    });
+    return this.#mutable;
   }
 
   placement(address: Address): Member[] {
@@ -167,6 +210,8 @@ export class ClusterClient {
   }
 
   close(): void {
+    if (this.#refreshTimer !== undefined) clearInterval(this.#refreshTimer);
+    this.#proposers?.close();
     this.#pool.close();
   }
 

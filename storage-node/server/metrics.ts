@@ -10,6 +10,8 @@ export class NodeMetrics {
   readonly storeUsedBytes = new Gauge({ name: 'shoal_store_used_bytes', help: 'Bytes of blocks held', registers: [this.registry] });
   readonly storeCapacityBytes = new Gauge({ name: 'shoal_store_capacity_bytes', help: 'Capacity given to this node', registers: [this.registry] });
   readonly storeBlocks = new Gauge({ name: 'shoal_store_blocks', help: 'Blocks held', registers: [this.registry] });
+  readonly gossipBytes = new Counter({ name: 'shoal_gossip_bytes_total', help: 'Overlay message bytes, by direction', labelNames: ['direction'], registers: [this.registry] });
+  readonly membershipEvents = new Counter({ name: 'shoal_membership_changes_total', help: 'Member record changes seen, by new state', labelNames: ['state'], registers: [this.registry] });
   readonly members = new Gauge({ name: 'shoal_members', help: 'Members known, by state', labelNames: ['state'], registers: [this.registry] });
 
   constructor() {

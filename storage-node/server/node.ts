@@ -1,16 +1,26 @@
-// One storage node: the wire server with its handlers over a block store, and the member list it serves.
+// One storage node: the wire server with its handlers over a block store, and its place in the overlay.
+import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/log.js';
+import type { Random } from '../base/random.js';
 import type { Member } from '../overlay/membership.js';
+import type { OverlayConfig } from '../overlay/overlay-config.js';
+import { createOverlayCore } from '../overlay/overlay-core.js';
+import { OVERLAY_OP, OverlayDriver } from '../overlay/overlay-driver.js';
 import type { BlockStore } from '../store/block-store.js';
 import { ConnectionPool } from '../wire/connection-pool.js';
-import { OP, parseMember, type NodeInfo } from '../wire/operations.js';
+import { OP, type MemberView, type NodeInfo } from '../wire/operations.js';
 import type { TlsCredentials } from '../wire/tls-credentials.js';
 import { WireServer, type Handler } from '../wire/wire-server.js';
+import { AcceptorService } from './acceptor-service.js';
 import { blockServiceHandlers } from './block-service.js';
+import type { AcceptorStore } from '../store/acceptor-store.js';
+import type { AcceptorBlockState } from '../consensus/acceptor.js';
+import type { VersionRecord } from '../blocks/version-record.js';
 import type { NodeMetrics } from './metrics.js';
-import { StaticMembership } from './static-membership.js';
 
 export const SHOAL_VERSION = '0.1.0';
+/** How often the node tells the overlay its used bytes (the overlay publishes them at its own, slower pace). */
+const USAGE_REPORT_INTERVAL_MS = 5_000;
 
 export interface StorageNodeOptions {
   readonly id: string;
@@ -21,66 +31,99 @@ export interface StorageNodeOptions {
   readonly incarnation: number;
   readonly credentials: TlsCredentials;
   readonly store: BlockStore;
+  /** Paxos acceptor states of mutable blocks (LMDB in production). */
+  readonly acceptorStore: AcceptorStore<AcceptorBlockState<VersionRecord>>;
+  readonly clock: Clock;
+  readonly random: Random;
   readonly log: Logger;
   readonly metrics?: NodeMetrics;
   /** host:port of any member, to enter an existing cluster. */
   readonly join?: string;
+  readonly overlay?: Partial<OverlayConfig>;
+  /** Members remembered from a previous run, so that a restarted node finds the cluster without --join. */
+  readonly knownMembers?: readonly Member[];
+  /** Called once a leave asked for over the wire (`shoal node leave`) has completed: the process may exit. */
+  readonly onLeft?: () => void;
 }
 
 export interface StorageNode {
   readonly address: string;
-  readonly membership: StaticMembership;
+  readonly overlay: OverlayDriver;
   info(): NodeInfo;
+  members(): MemberView[];
   refreshMetrics(): void;
+  /** Leaves the cluster gracefully (others mark it left, not dead), then stops. */
+  leave(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startStorageNode(options: StorageNodeOptions): Promise<StorageNode> {
-  const { store, log, metrics } = options;
-  let membership: StaticMembership | undefined;
+  const { store, log, metrics, clock } = options;
+  const pool = new ConnectionPool(options.credentials);
+  let overlay: OverlayDriver | undefined;
+  let leaveRequested: (() => void) | undefined;
   const info = (): NodeInfo => {
     const usage = store.usage();
-    const self = membership?.self;
     return {
-      id: options.id, address: self?.address ?? `${options.host}:${options.port}`, zone: options.zone, rack: options.rack,
+      id: options.id, address: overlay?.core.self.address ?? `${options.host}:${options.port}`, zone: options.zone, rack: options.rack,
       capacityBytes: usage.capacityBytes, usedBytes: usage.usedBytes, blocks: usage.blocks, version: SHOAL_VERSION,
     };
   };
-  const currentMembers = (): Member[] => {
-    membership?.updateSelf({ usedBytes: store.usage().usedBytes });
-    return membership?.list() ?? [];
+  const members = (): MemberView[] => {
+    if (!overlay) return [];
+    const core = overlay.core;
+    const now = clock.now();
+    return core.members().map((member) => {
+      const heard = member.id === options.id ? now : core.lastHeardMs(member.id);
+      return heard === undefined ? member : { ...member, lastHeardAgoMs: Math.max(0, Math.round(now - heard)) };
+    });
   };
+  const acceptors = new AcceptorService({ nodeId: options.id, store: options.acceptorStore, log: log.child({ component: 'consensus' }) });
   const handlers = new Map<string, Handler>([
     ...blockServiceHandlers(store),
     [OP.info, () => info()],
-    [OP.members, () => currentMembers()],
-    [OP.join, (body) => {
-      const added = membership?.merge([parseMember(body)]) ?? [];
-      for (const member of added) log.info({ member: member.id, address: member.address, zone: member.zone }, 'membership.member_added');
-      return currentMembers();
+    [OP.members, () => members()],
+    [OVERLAY_OP, (body) => overlay?.receive(body) ?? null],
+    [OP.consensus, (body, context) => acceptors.handle(body, context)],
+    [OP.leave, () => {
+      leaveRequested?.();
+      return null;
     }],
   ]);
-  const instrumented = metrics ? instrument(handlers, metrics) : handlers;
   const server = new WireServer({
-    credentials: options.credentials, handlers: instrumented, log: log.child({ component: 'wire' }),
+    credentials: options.credentials, handlers: metrics ? instrument(handlers, metrics) : handlers, log: log.child({ component: 'wire' }),
     ...(metrics ? { onTraffic: (direction: 'in' | 'out', bytes: number) => metrics.wireBytes.inc({ direction }, bytes) } : {}),
   });
   const bound = await server.listen(options.host, options.port);
   const address = `${options.host}:${bound.port}`;
   const usage = store.usage();
-  membership = new StaticMembership({
+  const self: Member = {
     id: options.id, address, zone: options.zone, rack: options.rack, capacityBytes: usage.capacityBytes,
     usedBytes: usage.usedBytes, state: 'alive', incarnation: options.incarnation,
+  };
+  const driver = new OverlayDriver({
+    core: createOverlayCore({ self, random: options.random.fork(`overlay/${options.id}`), ...(options.overlay ? { config: options.overlay } : {}), ...(options.knownMembers ? { initialMembers: options.knownMembers } : {}) }),
+    clock, pool, log: log.child({ component: 'overlay' }),
+    ...(metrics ? {
+      traffic: {
+        sent: (bytes: number) => metrics.gossipBytes.inc({ direction: 'sent' }, bytes),
+        received: (bytes: number) => metrics.gossipBytes.inc({ direction: 'received' }, bytes),
+        memberChanged: (member: Member) => metrics.membershipEvents.inc({ state: member.state }),
+      },
+    } : {}),
   });
-  const pool = new ConnectionPool(options.credentials);
-  if (options.join !== undefined) await membership.join(options.join, pool, log.child({ component: 'membership' }));
-  log.info({ id: options.id, address, zone: options.zone, rack: options.rack, capacityBytes: usage.capacityBytes }, 'node.serving');
+  overlay = driver;
+  driver.start(options.join);
+  const usageTimer = setInterval(() => driver.updateSelf({ usedBytes: store.usage().usedBytes }), USAGE_REPORT_INTERVAL_MS);
+  usageTimer.unref();
+  log.info({ id: options.id, address, zone: options.zone, rack: options.rack, capacityBytes: usage.capacityBytes, incarnation: self.incarnation, join: options.join ?? null }, 'node.serving');
 
-  const joined = membership;
-  return {
+  let closed = false;
+  const node: StorageNode = {
     address,
-    membership: joined,
+    overlay: driver,
     info,
+    members,
     refreshMetrics() {
       if (!metrics) return;
       const now = store.usage();
@@ -88,15 +131,27 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       metrics.storeCapacityBytes.set(now.capacityBytes);
       metrics.storeBlocks.set(now.blocks);
       metrics.members.reset();
-      for (const member of joined.list()) metrics.members.inc({ state: member.state });
+      for (const member of driver.core.members()) metrics.members.inc({ state: member.state });
+    },
+    async leave() {
+      log.info({ id: options.id }, 'node.leaving');
+      await driver.leave();
+      await node.close();
     },
     async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(usageTimer);
+      driver.stop();
       pool.close();
       await server.close();
       await store.close();
+      await options.acceptorStore.close();
       log.info({ id: options.id }, 'node.stopped');
     },
   };
+  leaveRequested = () => void node.leave().then(() => options.onLeft?.());
+  return node;
 }
 
 function instrument(handlers: Map<string, Handler>, metrics: NodeMetrics): Map<string, Handler> {

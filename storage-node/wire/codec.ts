@@ -21,3 +21,8 @@ export function decodeMessage(payload: Buffer): WireMessage {
   if (!message) throw new ShoalError('Invalid', 'frame payload is not a Shoal wire message', { subject: 'frame' });
   return message;
 }
+
+/** The encoded size of a value, for traffic metrics of messages that travel inside a request body. */
+export function encodedBytes(value: unknown): number {
+  return packr.pack(value).length;
+}

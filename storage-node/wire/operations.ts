@@ -7,11 +7,12 @@ import type { Member } from '../overlay/membership.js';
 export const OP = {
   info: 'node.info',
   members: 'node.members',
-  join: 'node.join',
+  leave: 'node.leave',
   putContent: 'content.put-many',
   getContent: 'content.get-many',
   hasContent: 'content.has-many',
   removeContent: 'content.remove',
+  consensus: 'consensus.batch',
 } as const;
 
 /** In a get-many reply: this block was not included (the reply was full); ask for it again. */
@@ -90,6 +91,9 @@ export function parseRemoveContent(body: unknown): RemoveContentBody {
   return { address: bytes(fields['address'], 'address'), signature: bytes(fields['signature'], 'signature') };
 }
 
+/** A member as a node reports it: the record, and how long ago that node last heard from it. */
+export type MemberView = Member & { readonly lastHeardAgoMs?: number };
+
 const MEMBER_STATES = new Set(['alive', 'suspect', 'dead', 'draining', 'left']);
 
 export function parseMember(value: unknown): Member {
@@ -113,7 +117,16 @@ export function parseMember(value: unknown): Member {
   };
 }
 
-export function parseMembers(value: unknown): Member[] {
+export function parseMembers(value: unknown): MemberView[] {
   if (!Array.isArray(value)) throw invalid('members must be a list');
-  return value.map(parseMember);
+  return value.map((raw) => {
+    const member = parseMember(raw);
+    const ago = (raw as Record<string, unknown>)['lastHeardAgoMs'];
+    return typeof ago === 'number' && Number.isFinite(ago) && ago >= 0 ? { ...member, lastHeardAgoMs: ago } : member;
+  });
+}
+
+/** Consensus messages for any number of blocks, checked one by one by the acceptor (consensus/messages.ts). */
+export function parseConsensusBatch(body: unknown): unknown[] {
+  return list(record(body, 'consensus body')['messages'], 'messages');
 }

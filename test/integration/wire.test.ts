@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isShoalError, ShoalError } from '../../storage-node/base/errors.js';
 import { CONNECTION_INFLIGHT_BYTES_MAX } from '../../storage-node/base/limits.js';
+import { SystemClock } from '../../storage-node/base/clock.js';
 import { silentLogger } from '../../storage-node/base/log.js';
 import { Random, SeededEntropy } from '../../storage-node/base/random.js';
 import { newContentBlock } from '../../storage-node/blocks/immutable.js';
@@ -14,6 +15,7 @@ import { newIdentity } from '../../storage-node/blocks/sign.js';
 import { ClusterClient } from '../../storage-node/client/cluster-client.js';
 import { clientCredentials, initClusterDir } from '../../storage-node/cli/cluster-dir.js';
 import { startStorageNode } from '../../storage-node/server/node.js';
+import { MemoryAcceptorStore } from '../../storage-node/store/acceptor-store.js';
 import { MemoryBlockStore } from '../../storage-node/store/memory-block-store.js';
 import { issueCertificate } from '../../storage-node/wire/cluster-ca.js';
 import { readClusterCa } from '../../storage-node/cli/cluster-dir.js';
@@ -115,6 +117,7 @@ test("a node's NoSpace reaches the client typed", async (t) => {
   const node = await startStorageNode({
     id: 'small-node', host: '127.0.0.1', port: 0, zone: 'z', rack: 'r', incarnation: 1,
     credentials: issueCertificate(await readClusterCa(dir), 'small-node', 'node'), store, log: silentLogger,
+    clock: new SystemClock(), random: new Random('small-node'), acceptorStore: new MemoryAcceptorStore(),
   });
   t.teardown(() => node.close());
   const client = await ClusterClient.connect({ credentials: clientCreds, seeds: [node.address], replicas: 1 });

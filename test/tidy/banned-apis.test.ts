@@ -8,6 +8,11 @@ const PURE_FILES = new Set([
   'storage-node/overlay/membership.ts',
   'storage-node/overlay/failure-detector.ts',
   'storage-node/overlay/gossip-plan.ts',
+  'storage-node/overlay/member-table.ts',
+  'storage-node/overlay/overlay-messages.ts',
+  'storage-node/overlay/overlay-config.ts',
+  'storage-node/overlay/overlay-core.ts',
+  'storage-node/overlay/overlay-state.ts',
 ]);
 // SystemClock is the one place the real clock and timers live; the composition roots pick it.
 const EXEMPT_FILES = new Set(['storage-node/base/clock.ts']);

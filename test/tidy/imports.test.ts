@@ -17,7 +17,11 @@ interface Rule {
 const BASE = 'storage-node/base/';
 const BLOCKS = 'storage-node/blocks/';
 const MEMBERSHIP = 'storage-node/overlay/membership.ts';
-const PURE_OVERLAY = [MEMBERSHIP, 'storage-node/overlay/failure-detector.ts', 'storage-node/overlay/gossip-plan.ts'];
+const PURE_OVERLAY = [
+  MEMBERSHIP, 'storage-node/overlay/failure-detector.ts', 'storage-node/overlay/gossip-plan.ts',
+  'storage-node/overlay/member-table.ts', 'storage-node/overlay/overlay-messages.ts',
+  'storage-node/overlay/overlay-config.ts', 'storage-node/overlay/overlay-core.ts', 'storage-node/overlay/overlay-state.ts',
+];
 const CLIENT = 'storage-node/client/';
 const GATEWAY_FS = 'gateway/fs/';
 

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ClusterClient, type ClusterClientOptions } from '../../../storage-node/client/cluster-client.js';
 import { clientCredentials, initClusterDir } from '../../../storage-node/cli/cluster-dir.js';
+import { ConnectionPool } from '../../../storage-node/wire/connection-pool.js';
+import { OP, parseMembers, type MemberView } from '../../../storage-node/wire/operations.js';
 import type { TlsCredentials } from '../../../storage-node/wire/tls-credentials.js';
 import { freePort } from './free-port.js';
 
@@ -15,7 +17,17 @@ export interface NodeSpec {
   readonly zone: string;
   readonly rack?: string;
   readonly capacity?: string;
+  /** Index of the node to join through (default: the first running node). */
+  readonly joinVia?: number;
+  /** Another cluster directory to take credentials from: a node of a different cluster. */
+  readonly clusterDir?: string;
 }
+
+/** Overlay timings for tests: failures are detected in a couple of seconds instead of the production ten. */
+export const FAST_OVERLAY_ARGS: readonly string[] = [
+  '--probe-interval', '200ms', '--probe-timeout', '100ms', '--suspect-timeout', '1500ms',
+  '--gossip-interval', '100ms', '--sync-interval', '1000ms', '--reconnect-interval', '500ms', '--join-retry', '300ms',
+];
 
 export interface RunningNode {
   readonly index: number;
@@ -34,28 +46,61 @@ export class TestCluster {
   readonly nodes: RunningNode[] = [];
   #credentials: TlsCredentials | undefined;
 
-  private constructor(root: string) {
+  readonly #extraArgs: readonly string[];
+  #pool: ConnectionPool | undefined;
+
+  private constructor(root: string, extraArgs: readonly string[]) {
     this.root = root;
     this.clusterDir = join(root, 'cluster');
+    this.#extraArgs = extraArgs;
   }
 
-  static async start(specs: readonly NodeSpec[]): Promise<TestCluster> {
-    const cluster = new TestCluster(await mkdtemp(join(tmpdir(), 'shoal-it-')));
+  /** Starts the nodes one by one, then waits until every node sees every other alive. */
+  static async start(specs: readonly NodeSpec[], options: { extraArgs?: readonly string[] } = {}): Promise<TestCluster> {
+    const cluster = new TestCluster(await mkdtemp(join(tmpdir(), 'shoal-it-')), options.extraArgs ?? FAST_OVERLAY_ARGS);
     await initClusterDir(cluster.clusterDir, 'test');
     try {
-      for (const [index, spec] of specs.entries()) {
-        const port = await freePort();
-        const node: RunningNode = {
-          index, spec, port, address: `127.0.0.1:${port}`, dataPath: join(cluster.root, `node${index}`), id: '', process: undefined, output: '',
-        };
-        cluster.nodes.push(node);
-        await cluster.startNode(node);
-      }
+      for (const spec of specs) await cluster.addNode(spec);
+      await cluster.waitUntil(async () => (await cluster.agreedAlive()) === specs.length, 30_000, 'all nodes see each other alive');
     } catch (err) {
       await cluster.stop();
       throw err;
     }
     return cluster;
+  }
+
+  async addNode(spec: NodeSpec): Promise<RunningNode> {
+    const port = await freePort();
+    const index = this.nodes.length;
+    const node: RunningNode = {
+      index, spec, port, address: `127.0.0.1:${port}`, dataPath: join(this.root, `node${index}`), id: '', process: undefined, output: '',
+    };
+    this.nodes.push(node);
+    await this.startNode(node);
+    return node;
+  }
+
+  /** The member list as `node` reports it. */
+  async membersSeenBy(node: RunningNode): Promise<MemberView[]> {
+    this.#pool ??= new ConnectionPool(await this.credentials());
+    return parseMembers(await this.#pool.request({ address: node.address }, OP.members, null, { timeoutMs: 3000 }));
+  }
+
+  /** How many members every running node lists as alive, when they all agree on the set; else -1. */
+  async agreedAlive(): Promise<number> {
+    const running = this.nodes.filter((n) => n.process !== undefined && !n.spec.clusterDir);
+    const views = await Promise.all(running.map((n) => this.membersSeenBy(n).catch(() => [])));
+    const sets = views.map((members) => members.filter((m) => m.state === 'alive').map((m) => m.id).sort().join());
+    return sets.every((set) => set === sets[0]) ? (views[0] ?? []).filter((m) => m.state === 'alive').length : -1;
+  }
+
+  async waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+    const start = Date.now();
+    while (Date.now() - start < timeoutMs) {
+      if (await condition()) return Date.now() - start;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
   }
 
   async credentials(): Promise<TlsCredentials> {
@@ -69,11 +114,12 @@ export class TestCluster {
 
   /** Starts (or restarts) a node and resolves once it serves. */
   startNode(node: RunningNode): Promise<void> {
-    const join = this.nodes.find((n) => n !== node && n.process !== undefined && n.process.exitCode === null);
+    const viaIndex = node.spec.joinVia;
+    const join = viaIndex !== undefined ? this.nodes[viaIndex] : this.nodes.find((n) => n !== node && n.process !== undefined && n.process.exitCode === null);
     const args = [
-      SHOAL_BIN, 'node', 'run', '--dir', this.clusterDir, '--data', node.dataPath, '--listen', node.address,
+      SHOAL_BIN, 'node', 'run', '--dir', node.spec.clusterDir ?? this.clusterDir, '--data', node.dataPath, '--listen', node.address,
       '--zone', node.spec.zone, '--rack', node.spec.rack ?? 'r1', '--capacity', node.spec.capacity ?? '20GiB',
-      ...(join ? ['--join', join.address] : []),
+      ...(join && join !== node ? ['--join', join.address] : []), ...this.#extraArgs,
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     node.process = child;
@@ -115,6 +161,7 @@ export class TestCluster {
   }
 
   async stop(): Promise<void> {
+    this.#pool?.close();
     await Promise.all(this.nodes.map((node) => this.kill(node)));
     await rm(this.root, { recursive: true, force: true });
   }

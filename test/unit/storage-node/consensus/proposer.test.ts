@@ -1,0 +1,184 @@
+// Goal: the proposer's behaviours the simulator cannot pin down one at a time: the one-round-trip fast path, batching,
+// replay after losing a version, typed op failures, conditional reads, timers and resends, stale timers.
+// Method: three acceptors and proposers on a synchronous in-memory network the test drives message by message.
+import test from 'ava';
+import { ShoalError } from '../../../../storage-node/base/errors.js';
+import { Random } from '../../../../storage-node/base/random.js';
+import { acceptorStep, type AcceptorBlockState, type AcceptorContext } from '../../../../storage-node/consensus/acceptor.js';
+import type { Outcome, ProposerEffect } from '../../../../storage-node/consensus/effects.js';
+import type { AcceptorReply, AcceptorRequest, ConsensusMessage } from '../../../../storage-node/consensus/messages.js';
+import { createProposer, proposerStep, type BlockCodec, type ClientOp, type ProposerState } from '../../../../storage-node/consensus/proposer.js';
+
+interface Rec { readonly version: number; readonly quorum: readonly string[]; readonly data: number }
+const codec: BlockCodec<Rec, number> = { open: (r) => r.data, seal: (p, data, quorum) => ({ version: (p?.version ?? 0) + 1, quorum, data }) };
+const Q = ['a', 'b', 'c'];
+
+class Cluster {
+  now = 0;
+  readonly acceptors = new Map<string, AcceptorBlockState<Rec> | undefined>(Q.map((id) => [id, undefined]));
+  readonly proposers = new Map<string, ProposerState<Rec, number>>();
+  readonly inflight: { to: string; message: ConsensusMessage<Rec> }[] = [];
+  readonly outcomes = new Map<string | number, Outcome<number>>();
+  readonly timers = new Map<string, number>();
+  sent: ConsensusMessage<Rec>[] = [];
+  drop: (to: string, m: ConsensusMessage<Rec>) => boolean = () => false;
+  readonly random = new Random('proposer-test');
+
+  proposer(id: string): ProposerState<Rec, number> {
+    let state = this.proposers.get(id);
+    if (state === undefined) {
+      state = createProposer({ self: id, proposerId: `${id}#1`, codec, timing: { resendMs: 10, backoffMs: 5, opTimeoutMs: 1000 } }, 'x', Q);
+      this.proposers.set(id, state);
+    }
+    return state;
+  }
+
+  submit(proposer: string, op: ClientOp<number>): void {
+    this.#run(proposer, proposerStep(this.proposer(proposer), { kind: 'submit', op }, { now: this.now, random: this.random }).effects);
+  }
+
+  fire(proposer: string): void {
+    const timer = this.timers.get(proposer);
+    if (timer !== undefined) this.#run(proposer, proposerStep(this.proposer(proposer), { kind: 'timeout', timer }, { now: this.now, random: this.random }).effects);
+  }
+
+  #run(proposer: string, effects: ProposerEffect<Rec, number>[]): void {
+    for (const e of effects) {
+      if (e.kind === 'send') this.inflight.push({ to: e.to, message: e.message });
+      if (e.kind === 'complete') this.outcomes.set(e.op, e.outcome);
+      if (e.kind === 'set-timer') this.timers.set(proposer, e.timer);
+    }
+  }
+
+  /** Delivers messages (in order) until none is left. */
+  settle(): void {
+    for (let next = this.inflight.shift(); next !== undefined; next = this.inflight.shift()) {
+      const { to, message } = next;
+      if (this.drop(to, message)) continue;
+      this.sent.push(message);
+      if (this.acceptors.has(to)) {
+        const ctx: AcceptorContext<Rec> = { self: to, validate: (_b, c, n) => (n.version > (c?.version ?? 0) ? undefined : new ShoalError('Conflict', 'old')) };
+        const { state, effects } = acceptorStep(ctx, this.acceptors.get(to), message as AcceptorRequest<Rec>);
+        this.acceptors.set(to, state);
+        for (const e of effects) if (e.kind === 'send') this.inflight.push({ to: e.to, message: e.message });
+      } else {
+        this.#run(to, proposerStep(this.proposer(to), { kind: 'message', message: message as AcceptorReply<Rec> }, { now: this.now, random: this.random }).effects);
+      }
+    }
+  }
+
+  kinds(): string[] {
+    const kinds = this.sent.map((m) => m.kind);
+    this.sent = [];
+    return kinds;
+  }
+}
+
+const add = (n: number) => (v: number | undefined) => (v ?? 0) + n;
+const create = (n: number) => (v: number | undefined) => (v === undefined ? n : new ShoalError('Exists', 'already there'));
+
+test('the first write prepares; later ones skip prepare (one round trip) and confirm the previous on the way', (t) => {
+  const c = new Cluster();
+  c.submit('p', { kind: 'update', id: 1, apply: create(10) });
+  c.settle();
+  t.like(c.outcomes.get(1), { status: 'ok', version: 1, content: 10 });
+  t.true(c.kinds().includes('prepare'));
+  c.submit('p', { kind: 'update', id: 2, apply: add(1) });
+  c.settle();
+  t.like(c.outcomes.get(2), { status: 'ok', version: 2, content: 11 });
+  const kinds = c.kinds();
+  t.false(kinds.includes('prepare'), 'no prepare on the fast path');
+  t.is(kinds.filter((k) => k === 'accept').length, 3);
+});
+
+test('ops queued meanwhile share one instance, applied in order', (t) => {
+  const c = new Cluster();
+  c.submit('p', { kind: 'update', id: 1, apply: create(0) });
+  for (let i = 2; i <= 6; i++) c.submit('p', { kind: 'update', id: i, apply: add(1) });
+  c.submit('p', { kind: 'update', id: 7, apply: create(99) });
+  c.settle();
+  // All seven were queued during phase 1, so they form the block's first version together.
+  t.like(c.outcomes.get(1), { status: 'ok', version: 1, content: 0 });
+  t.deepEqual([2, 3, 4, 5, 6].map((id) => c.outcomes.get(id)), [1, 2, 3, 4, 5].map((content) => ({ status: 'ok', version: 1, content })));
+  t.is(c.outcomes.get(7)?.status, 'failed', 'create on an existing block: Exists');
+  t.is((c.outcomes.get(7) as { error: ShoalError }).error.kind, 'Exists');
+  t.is(c.kinds().filter((k) => k === 'accept').length, 3, 'one accept round for the whole batch');
+  t.is(c.acceptors.get('a')?.accepted?.value.data ?? c.acceptors.get('a')?.chosen?.value.data, 5);
+});
+
+test('another proposer wins the version: the op is replayed on the newer value, applied exactly once', (t) => {
+  const c = new Cluster();
+  c.submit('p', { kind: 'update', id: 1, apply: create(0) });
+  c.settle();
+  c.submit('q', { kind: 'update', id: 2, apply: add(100) }); // q takes the ballot and writes version 2
+  c.settle();
+  c.submit('p', { kind: 'update', id: 3, apply: add(1) }); // p's fast path is stale: preempted, then replays
+  c.settle();
+  for (let i = 0; i < 20 && !c.outcomes.has(3); i++) {
+    c.now += 50;
+    c.fire('p');
+    c.settle();
+  }
+  t.like(c.outcomes.get(3), { status: 'ok', version: 3, content: 101 });
+  c.submit('q', { kind: 'read', id: 4 });
+  c.settle();
+  t.like(c.outcomes.get(4), { status: 'ok', version: 3, content: 101 });
+});
+
+test('an op that no longer applies fails with its typed error, once its base is proven current', (t) => {
+  const c = new Cluster();
+  c.submit('p', { kind: 'update', id: 1, apply: create(1) });
+  c.settle();
+  c.submit('p', { kind: 'update', id: 2, apply: create(2) });
+  c.settle();
+  t.like(c.outcomes.get(2), { status: 'failed' });
+  t.true(c.kinds().includes('read'), 'a batch that changes nothing is confirmed by a fresh read, not a new version');
+  t.is(c.acceptors.get('a')?.chosen?.value.version, 1);
+});
+
+test('conditional reads: not-modified while nothing newer, the value once there is', (t) => {
+  const c = new Cluster();
+  c.submit('p', { kind: 'update', id: 1, apply: create(5) });
+  c.settle();
+  c.submit('q', { kind: 'read', id: 2, ifNewerThan: 1 });
+  c.settle();
+  t.deepEqual(c.outcomes.get(2), { status: 'not-modified', version: 1 });
+  c.submit('p', { kind: 'update', id: 3, apply: add(1) });
+  c.settle();
+  c.submit('q', { kind: 'read', id: 4, ifNewerThan: 1 });
+  c.settle();
+  t.deepEqual(c.outcomes.get(4), { status: 'ok', version: 2, content: 6 });
+  c.kinds();
+  for (let id = 5; id <= 8; id++) c.submit('q', { kind: 'read', id });
+  c.settle();
+  // Read 5 opens a round at once; 6 to 8, invoked while it is in flight, may not use it (it began before them)
+  // and share the next one.
+  t.is(c.kinds().filter((k) => k === 'read').length, 6, 'four reads, two rounds');
+  t.true([5, 6, 7, 8].every((id) => c.outcomes.get(id)?.status === 'ok'));
+});
+
+test('lost messages are resent on the timer; an unreachable majority ends in a timeout, a stale timer is ignored', (t) => {
+  const c = new Cluster();
+  let lose = true;
+  c.drop = (to, m) => lose && m.kind === 'accept' && to !== 'a';
+  c.submit('p', { kind: 'update', id: 1, apply: create(1) });
+  c.settle();
+  t.false(c.outcomes.has(1));
+  lose = false;
+  c.now += 20;
+  c.fire('p');
+  c.settle();
+  t.like(c.outcomes.get(1), { status: 'ok', version: 1 });
+  const stale = c.timers.get('p') as number;
+  c.drop = (to) => to !== 'a' && to !== 'p';
+  c.submit('p', { kind: 'read', id: 2, timeoutMs: 100 });
+  c.settle();
+  t.is(proposerStep(c.proposer('p'), { kind: 'timeout', timer: stale - 1 }, { now: c.now, random: c.random }).effects.length, 0);
+  for (let i = 0; i < 10 && !c.outcomes.has(2); i++) {
+    c.now += 30;
+    c.fire('p');
+    c.settle();
+  }
+  t.is(c.outcomes.get(2)?.status, 'failed');
+  t.is((c.outcomes.get(2) as { error: ShoalError }).error.kind, 'Timeout');
+});
