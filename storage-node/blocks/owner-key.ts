@@ -5,8 +5,16 @@ import { sha256 } from './address.js';
 
 const DOMAIN = Buffer.from('shoal/owner-data-key/v1\0');
 
+// Exporting the key costs more than the hash: keep each identity's secret once.
+const secrets = new WeakMap<Identity, Buffer>();
+
 export function ownerDataKey(owner: Identity, address: Buffer): Buffer {
-  // The PKCS#8 DER of an Ed25519 key ends with its 32-byte seed: the owner's secret.
-  const der = owner.privateKey.export({ format: 'der', type: 'pkcs8' });
-  return sha256(DOMAIN, der.subarray(der.length - 32), address);
+  let secret = secrets.get(owner);
+  if (secret === undefined) {
+    // The PKCS#8 DER of an Ed25519 key ends with its 32-byte seed: the owner's secret.
+    const der = owner.privateKey.export({ format: 'der', type: 'pkcs8' });
+    secret = Buffer.from(der.subarray(der.length - 32));
+    secrets.set(owner, secret);
+  }
+  return sha256(DOMAIN, secret, address);
 }

@@ -29,11 +29,25 @@ export function signBytes(identity: Identity, message: Uint8Array): Buffer {
   return cryptoSign(null, message, identity.privateKey);
 }
 
+/** Parsed public keys by their hex: building a KeyObject costs about as much as the verification itself. */
+const PUBLIC_KEYS_CACHED_MAX = 4096;
+const publicKeys = new Map<string, KeyObject>();
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  const hex = Buffer.from(publicKey).toString('hex');
+  let key = publicKeys.get(hex);
+  if (key === undefined) {
+    key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    if (publicKeys.size >= PUBLIC_KEYS_CACHED_MAX) publicKeys.clear();
+    publicKeys.set(hex, key);
+  }
+  return key;
+}
+
 export function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
   try {
-    const key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
-    return cryptoVerify(null, message, key, signature);
+    return cryptoVerify(null, message, publicKeyObject(publicKey), signature);
   } catch {
     return false;
   }
