@@ -1,5 +1,6 @@
 // One storage node: the wire server with its handlers over a block store, and its place in the overlay.
 import type { Clock } from '../base/clock.js';
+import { ShoalError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { Random } from '../base/random.js';
 import type { Member } from '../overlay/membership.js';
@@ -83,7 +84,11 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     ...blockServiceHandlers(store),
     [OP.info, () => info()],
     [OP.members, () => members()],
-    [OVERLAY_OP, (body) => overlay?.receive(body) ?? null],
+    // Only storage nodes take part in membership: a client or gateway certificate cannot inject member records.
+    [OVERLAY_OP, (body, context) => {
+      if (context.peerRole !== 'node') throw new ShoalError('Forbidden', 'only storage nodes gossip membership', { subject: 'node' });
+      return overlay?.receive(body) ?? null;
+    }],
     [OP.consensus, (body, context) => acceptors.handle(body, context)],
     [OP.leave, () => {
       leaveRequested?.();

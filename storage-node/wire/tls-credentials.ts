@@ -14,3 +14,8 @@ export function peerId(certificate: PeerCertificate | undefined): string | undef
   const cn = certificate?.subject?.CN;
   return typeof cn === 'string' ? cn : Array.isArray(cn) ? cn[0] : undefined;
 }
+
+export function peerRole(certificate: PeerCertificate | undefined): string | undefined {
+  const ou = certificate?.subject?.OU;
+  return typeof ou === 'string' ? ou : Array.isArray(ou) ? ou[0] : undefined;
+}

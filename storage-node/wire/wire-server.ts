@@ -9,11 +9,13 @@ import { decodeMessage, encodeMessage } from './codec.js';
 import { encodeFrame, FrameDecoder } from './frame.js';
 import { TAG_ERROR, TAG_OK, TAG_REQUEST, type WireRequest } from './messages.js';
 import { toRemoteError } from './remote-error.js';
-import { peerId, type TlsCredentials } from './tls-credentials.js';
+import { peerId, peerRole, type TlsCredentials } from './tls-credentials.js';
 
 export interface RequestContext {
   /** The id in the caller's cluster certificate. */
   readonly peerId: string;
+  /** The role the cluster CA wrote in the caller's certificate: 'node', 'gateway' or 'client'. */
+  readonly peerRole: string;
   readonly signal: AbortSignal;
 }
 
@@ -65,6 +67,7 @@ export class WireServer {
   #serve(socket: TLSSocket): void {
     const log = this.#options.log.child({ peer: peerId(socket.getPeerCertificate()), remote: `${socket.remoteAddress}:${socket.remotePort}` });
     const caller = peerId(socket.getPeerCertificate()) ?? 'unknown';
+    const callerRole = peerRole(socket.getPeerCertificate()) ?? 'unknown';
     const decoder = new FrameDecoder(FRAME_BYTES_MAX);
     const aborter = new AbortController();
     let running = 0;
@@ -87,7 +90,7 @@ export class WireServer {
       if (running >= SERVER_INFLIGHT_REQUESTS_MAX) socket.pause();
       try {
         if (!handler) throw new ShoalError('Invalid', `unknown operation "${op}"`);
-        const result = await handler(body, { peerId: caller, signal: aborter.signal });
+        const result = await handler(body, { peerId: caller, peerRole: callerRole, signal: aborter.signal });
         reply(encodeFrame(encodeMessage([TAG_OK, id, result ?? null])));
       } catch (err) {
         if (!(err instanceof ShoalError)) log.error({ op, err: String((err as Error)?.stack ?? err) }, 'wire.handler_failed');

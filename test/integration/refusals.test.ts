@@ -132,3 +132,15 @@ test.serial('a truncated frame, a 100 MiB frame header and garbage close only th
   t.deepEqual((await bystander.getContent(address)).data, block.data, 'the connection opened before is still served');
   await stillServes(t);
 });
+
+test.serial('a client certificate cannot gossip membership', async (t) => {
+  const { ConnectionPool } = await import('../../storage-node/wire/connection-pool.js');
+  const { OVERLAY_OP } = await import('../../storage-node/overlay/overlay-driver.js');
+  const pool = new ConnectionPool(await cluster.credentials());
+  t.teardown(() => pool.close());
+  const forged = { from: '127.0.0.1:1', message: { kind: 'join', record: ['ffff', '127.0.0.1:1', 'z', 'r', 1, 0, 'alive', 1] } };
+  const error = await t.throwsAsync(pool.request({ address: cluster.nodes[0]!.address }, OVERLAY_OP, forged));
+  t.true(isShoalError(error, 'Forbidden'), String(error));
+  const members = await cluster.membersSeenBy(cluster.nodes[0]!);
+  t.is(members.length, 1, 'nothing was added');
+});
