@@ -1,0 +1,213 @@
+// The protocol-neutral API over one volume (NFS and S3 both call it): every operation takes the caller and inode
+// addresses, checks permissions once, and changes blocks only as functions of their current value, so concurrent
+// gateways replay each other correctly.
+import type { Clock } from '../../storage-node/base/clock.js';
+import { ShoalError } from '../../storage-node/base/errors.js';
+import type { Address } from '../../storage-node/blocks/address.js';
+import { liveDir } from './directory-pages.js';
+import type { DirCookie, DirEntry } from './directory.js';
+import { asFile, FsContext, missingEntry, type Attributes } from './fs-context.js';
+import type { FsBlocks } from './fs-blocks.js';
+import type { FsLimits } from './fs-limits.js';
+import { MODE_PERMISSION_BITS, type Inode } from './inode.js';
+import { create, hardLink, mkdir, remove, rmdir, symlink, type CreateOptions } from './namespace.js';
+import { ACCESS_EXECUTE, ACCESS_READ, ACCESS_WRITE, checkAccess, checkOwner, inGroup, type Caller } from './permissions.js';
+import { rename } from './rename.js';
+
+export type { Attributes } from './fs-context.js';
+
+/** 'now' sets the gateway's time (allowed with write permission); a number sets that time (owner only). */
+export type TimeChange = number | 'now';
+
+export interface SetAttributes {
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly size?: number;
+  readonly atimeMs?: TimeChange;
+  readonly mtimeMs?: TimeChange;
+  /** Extended attributes to set (bytes) or remove (null): S3 metadata lives here. */
+  readonly xattrs?: ReadonlyMap<string, Buffer | null>;
+}
+
+export interface ReaddirResult {
+  readonly entries: readonly DirEntry[];
+  /** Pass back to continue after the last entry; valid while the directory changes. */
+  readonly cookie: DirCookie | undefined;
+  readonly eof: boolean;
+}
+
+export interface StatFs {
+  readonly totalBytes: number;
+  readonly usedBytes: number;
+  readonly freeBytes: number;
+}
+
+export class FileSystem {
+  readonly #cx: FsContext;
+
+  constructor(options: { blocks: FsBlocks; clock: Clock; limits: FsLimits; root: Address }) {
+    this.#cx = new FsContext(options);
+  }
+
+  get root(): Address {
+    return this.#cx.root;
+  }
+
+  async getattr(address: Address): Promise<Attributes> {
+    const { version, inode } = await this.#cx.inodes.read(address);
+    if (inode.type === 'dir' && inode.removed) throw new ShoalError('NotFound', 'the directory was removed', { subject: 'inode' });
+    return this.#cx.attributes(address, version, inode);
+  }
+
+  /** A directory's parent (for `..`); the root is its own parent. */
+  async parentOf(dir: Address): Promise<Address> {
+    const inode = liveDir(dir, (await this.#cx.inodes.read(dir)).inode);
+    return inode.parent ?? dir;
+  }
+
+  async lookup(caller: Caller, dir: Address, name: string): Promise<Attributes> {
+    this.#cx.checkName(name);
+    const parent = liveDir(dir, (await this.#cx.inodes.read(dir)).inode);
+    checkAccess(parent, caller, ACCESS_EXECUTE, `directory ${dir.toString('hex')}`);
+    const entry = await this.#cx.dirs.lookup(dir, name);
+    if (entry === undefined) throw missingEntry(name);
+    return this.getattr(entry.inode);
+  }
+
+  create(caller: Caller, dir: Address, name: string, options: CreateOptions): Promise<Attributes> {
+    return create(this.#cx, caller, dir, name, options);
+  }
+
+  mkdir(caller: Caller, dir: Address, name: string, mode: number): Promise<Attributes> {
+    return mkdir(this.#cx, caller, dir, name, mode);
+  }
+
+  symlink(caller: Caller, dir: Address, name: string, target: string): Promise<Attributes> {
+    return symlink(this.#cx, caller, dir, name, target);
+  }
+
+  link(caller: Caller, target: Address, dir: Address, name: string): Promise<Attributes> {
+    return hardLink(this.#cx, caller, target, dir, name);
+  }
+
+  remove(caller: Caller, dir: Address, name: string): Promise<void> {
+    return remove(this.#cx, caller, dir, name);
+  }
+
+  rmdir(caller: Caller, dir: Address, name: string): Promise<void> {
+    return rmdir(this.#cx, caller, dir, name);
+  }
+
+  rename(caller: Caller, sourceDir: Address, sourceName: string, targetDir: Address, targetName: string): Promise<void> {
+    return rename(this.#cx, caller, sourceDir, sourceName, targetDir, targetName);
+  }
+
+  async readlink(address: Address): Promise<string> {
+    const { inode } = await this.#cx.inodes.read(address);
+    if (inode.type !== 'symlink') throw new ShoalError('Invalid', 'not a symlink', { subject: 'inode' });
+    return inode.target;
+  }
+
+  async readdir(caller: Caller, dir: Address, options: { cookie?: DirCookie; count: number }): Promise<ReaddirResult> {
+    const inode = liveDir(dir, (await this.#cx.inodes.read(dir)).inode);
+    checkAccess(inode, caller, ACCESS_READ, `directory ${dir.toString('hex')}`);
+    if (options.count < 1) throw new ShoalError('Invalid', 'a listing asks for at least one entry', { subject: 'entry' });
+    const { entries, eof } = await this.#cx.dirs.list(dir, options.cookie, options.count);
+    return { entries, eof, cookie: entries[entries.length - 1]?.name ?? options.cookie };
+  }
+
+  async read(caller: Caller, address: Address, offset: number, length: number): Promise<{ data: Buffer; eof: boolean }> {
+    checkRange(offset, length);
+    const file = asFile(address, (await this.#cx.inodes.read(address)).inode);
+    checkAccess(file, caller, ACCESS_READ, `file ${address.toString('hex')}`);
+    const data = await this.#cx.content.read(file, offset, length);
+    return { data, eof: offset + data.length >= file.size };
+  }
+
+  /** Writes at any offset (past the end leaves a hole); published as one new inode version before it resolves. */
+  async write(caller: Caller, address: Address, offset: number, data: Buffer): Promise<Attributes> {
+    checkRange(offset, data.length);
+    const check = (inode: Inode) => {
+      const file = asFile(address, inode);
+      checkAccess(file, caller, ACCESS_WRITE, `file ${address.toString('hex')}`);
+      return file;
+    };
+    if (data.length === 0) return this.getattr(address);
+    const done = await this.#cx.content.write(address, offset, data, this.#cx.nowMs(), check);
+    await this.#cx.refreshEntry(address, done.inode);
+    return this.#cx.attributes(address, done.version, done.inode);
+  }
+
+  /** Writes are published when `write` resolves (no gathering yet), so a commit only reports the attributes. */
+  commit(address: Address): Promise<Attributes> {
+    return this.getattr(address);
+  }
+
+  async setattr(caller: Caller, address: Address, changes: SetAttributes): Promise<Attributes> {
+    const now = this.#cx.nowMs();
+    const what = `inode ${address.toString('hex')}`;
+    if (changes.size !== undefined) {
+      checkRange(changes.size, 0);
+      await this.#cx.content.truncate(address, changes.size, now, (inode) => {
+        const file = asFile(address, inode);
+        checkAccess(file, caller, ACCESS_WRITE, what);
+        return file;
+      });
+    }
+    const done = await this.#cx.inodes.update(address, (inode) => applyAttributes(inode, caller, changes, now, what));
+    await this.#cx.refreshEntry(address, done.inode);
+    return this.#cx.attributes(address, done.version, done.inode);
+  }
+
+  statfs(): StatFs {
+    const { totalBytes, usedBytes } = this.#cx.blocks.capacity();
+    return { totalBytes, usedBytes, freeBytes: Math.max(0, totalBytes - usedBytes) };
+  }
+}
+
+/** The attribute changes as a function of the current inode (checked against it, so a replay re-checks). */
+function applyAttributes(inode: Inode, caller: Caller, changes: SetAttributes, now: number, what: string): Inode {
+  if (inode.type === 'dir' && inode.removed) throw new ShoalError('NotFound', 'the directory was removed', { subject: 'inode' });
+  let next: Inode = { ...inode, ctimeMs: now };
+  if (changes.mode !== undefined) {
+    checkOwner(inode, caller, what);
+    next = { ...next, mode: changes.mode & MODE_PERMISSION_BITS };
+  }
+  if (changes.uid !== undefined && changes.uid !== inode.uid) {
+    if (caller.uid !== 0) throw new ShoalError('Forbidden', 'only root changes an owner', { subject: 'inode' });
+    next = { ...next, uid: changes.uid };
+  }
+  if (changes.gid !== undefined && changes.gid !== inode.gid) {
+    checkOwner(inode, caller, what);
+    if (caller.uid !== 0 && !inGroup(caller, changes.gid)) throw new ShoalError('Forbidden', `uid ${caller.uid} is not in group ${changes.gid}`, { subject: 'inode' });
+    next = { ...next, gid: changes.gid };
+  }
+  for (const [field, change] of [['atimeMs', changes.atimeMs], ['mtimeMs', changes.mtimeMs]] as const) {
+    if (change === undefined) continue;
+    if (change === 'now') {
+      if (caller.uid !== inode.uid) checkAccess(inode, caller, ACCESS_WRITE, what);
+      next = { ...next, [field]: now };
+    } else {
+      checkOwner(inode, caller, what);
+      checkRange(change, 0);
+      next = { ...next, [field]: Math.floor(change) };
+    }
+  }
+  if (changes.xattrs !== undefined) {
+    checkOwner(inode, caller, what);
+    const xattrs = new Map(inode.xattrs);
+    for (const [key, value] of changes.xattrs) {
+      if (value === null) xattrs.delete(key);
+      else xattrs.set(key, value);
+    }
+    next = { ...next, xattrs };
+  }
+  return next;
+}
+
+function checkRange(offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0 || offset + length > Number.MAX_SAFE_INTEGER) {
+    throw new ShoalError('Invalid', `offset ${offset} and length ${length} are out of range`, { subject: 'inode' });
+  }
+}

@@ -1,0 +1,112 @@
+// The narrow view of the cluster the filesystem needs (STYLE: each component declares only what it needs), and its
+// implementation over a ClusterClient; tests put an in-memory twin behind the same interface.
+import { isShoalError, ShoalError } from '../../storage-node/base/errors.js';
+import type { Entropy } from '../../storage-node/base/random.js';
+import type { Address } from '../../storage-node/blocks/address.js';
+import { newContentBlock, signContentRemoval } from '../../storage-node/blocks/immutable.js';
+import type { Identity } from '../../storage-node/blocks/sign.js';
+import type { ClusterClient } from '../../storage-node/client/cluster-client.js';
+
+export interface MutableValue {
+  readonly address: Address;
+  readonly version: number;
+  readonly content: Buffer;
+}
+
+/** Returns the next content, or the typed error that says why the operation no longer applies. */
+export type ApplyFn = (current: Buffer) => Buffer | ShoalError;
+
+export interface Capacity {
+  readonly totalBytes: number;
+  readonly usedBytes: number;
+}
+
+export interface FsBlocks {
+  /** Keys, salts and nonces. */
+  readonly entropy: Entropy;
+  /** Stores ciphertext as a content block owned by the volume owner; resolves once a majority has it. */
+  putContent(data: Buffer): Promise<Address>;
+  getContent(address: Address): Promise<Buffer>;
+  removeContent(address: Address): Promise<void>;
+  createMutable(content: Buffer): Promise<MutableValue>;
+  /** Linearizable; NotFound (subject block) when there is no such block. */
+  readMutable(address: Address): Promise<MutableValue>;
+  /** `apply` may run more than once (replayed on a newer value when another writer won): it must be pure. */
+  updateMutable(address: Address, apply: ApplyFn): Promise<MutableValue>;
+  createNamed(name: string, target: Address): Promise<void>;
+  resolveNamed(name: string): Promise<Address>;
+  pointNamed(name: string, target: Address): Promise<void>;
+  capacity(): Capacity;
+}
+
+export class ClusterFsBlocks implements FsBlocks {
+  readonly #client: ClusterClient;
+  readonly #owner: Identity;
+  readonly entropy: Entropy;
+
+  /** `client` must have been connected with `owner` as its identity (it signs the mutable blocks). */
+  constructor(client: ClusterClient, owner: Identity, entropy: Entropy) {
+    this.#client = client;
+    this.#owner = owner;
+    this.entropy = entropy;
+  }
+
+  async putContent(data: Buffer): Promise<Address> {
+    const { address, block } = newContentBlock(this.#owner.publicKey, data, this.entropy);
+    await this.#client.putContent(address, block);
+    return address;
+  }
+
+  async getContent(address: Address): Promise<Buffer> {
+    return (await this.#client.getContent(address)).data;
+  }
+
+  async removeContent(address: Address): Promise<void> {
+    await this.#client.removeContent(address, signContentRemoval(this.#owner, address));
+  }
+
+  createMutable(content: Buffer): Promise<MutableValue> {
+    return this.#client.mutable.create(content);
+  }
+
+  async readMutable(address: Address): Promise<MutableValue> {
+    const value = await this.#client.mutable.read(address);
+    if ('notModified' in value) throw new ShoalError('Conflict', 'an unconditional read answered not-modified', { subject: 'block' });
+    return value;
+  }
+
+  updateMutable(address: Address, apply: ApplyFn): Promise<MutableValue> {
+    return this.#client.mutable.update(address, apply);
+  }
+
+  async createNamed(name: string, target: Address): Promise<void> {
+    await this.#client.mutable.createNamed(name, target);
+  }
+
+  async resolveNamed(name: string): Promise<Address> {
+    return (await this.#client.mutable.resolveNamed(this.#owner.publicKey, name)).content;
+  }
+
+  async pointNamed(name: string, target: Address): Promise<void> {
+    await this.#client.mutable.pointNamed(name, target);
+  }
+
+  capacity(): Capacity {
+    let totalBytes = 0;
+    let usedBytes = 0;
+    for (const member of this.#client.members) {
+      if (member.state !== 'alive' && member.state !== 'suspect') continue;
+      totalBytes += member.capacityBytes;
+      usedBytes += member.usedBytes;
+    }
+    return { totalBytes, usedBytes };
+  }
+}
+
+/** A block that is gone means the inode is gone (a stale handle), not a missing name. */
+export function asInodeError(err: unknown, what: string): unknown {
+  if (isShoalError(err, 'NotFound') && err.subject === 'block') {
+    return new ShoalError('NotFound', `${what} does not exist`, { subject: 'inode', cause: err });
+  }
+  return err;
+}
