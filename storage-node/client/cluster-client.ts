@@ -114,18 +114,20 @@ export class ClusterClient {
     });
     this.#mutable = new MutableBlocks({
       driver: this.#proposers, owner, entropy, self, proposerId: `${self}/${entropy.bytes(8).toString('hex')}`,
-      placement: (address) => this.placement(address).map((m) => m.id),
+      placement: (address, replicas) => this.placement(address, replicas).map((m) => m.id),
       ...(this.#options.proposerTiming === undefined ? {} : { timing: this.#options.proposerTiming }),
     });
     return this.#mutable;
   }
 
-  placement(address: Address): Member[] {
-    return placeReplicas(address, this.#view.members.filter(isServing), this.policy);
+  /** The replica set of a block: `replicas` is the volume's R when it differs from the client's default. */
+  placement(address: Address, replicas?: number): Member[] {
+    const policy = replicas === undefined ? this.policy : { ...this.policy, replicas };
+    return placeReplicas(address, this.#view.members.filter(isServing), policy);
   }
 
-  async putContent(address: Address, block: ContentBlock, options: { signal?: AbortSignal } = {}): Promise<PutResult> {
-    const placed = this.placement(address);
+  async putContent(address: Address, block: ContentBlock, options: { signal?: AbortSignal; replicas?: number } = {}): Promise<PutResult> {
+    const placed = this.placement(address, options.replicas);
     if (placed.length === 0) throw new ShoalError('Unavailable', 'no storage node is serving', { subject: 'node' });
     const majority = Math.floor(placed.length / 2) + 1;
     const acknowledgedBy: string[] = [];

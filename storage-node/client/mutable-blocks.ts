@@ -18,7 +18,7 @@ import type { ProposerDriver } from './proposer-driver.js';
 export interface MutableBlocksOptions {
   readonly driver: ProposerDriver;
   /** The quorum placement gives a new block (R node ids); existing blocks carry their own. */
-  readonly placement: (address: Address) => Quorum;
+  readonly placement: (address: Address, replicas?: number) => Quorum;
   /** The identity that owns and signs the blocks this client writes. */
   readonly owner: Identity;
   readonly entropy: Entropy;
@@ -48,10 +48,11 @@ export class MutableBlocks {
     this.#options = options;
   }
 
-  /** A new owner-keyed block holding `content` (version 1). */
-  async create(content: Buffer, options: OpOptions = {}): Promise<BlockVersion<Buffer>> {
+  /** A new owner-keyed block holding `content` (version 1), on a quorum of `replicas` nodes (default: the client's R). */
+  async create(content: Buffer, options: OpOptions & { replicas?: number } = {}): Promise<BlockVersion<Buffer>> {
     const { salt, address } = newMutableAddress(this.#options.owner.publicKey, this.#options.entropy);
-    return this.#write(address, this.#ownerCodec(address, salt), (current) => (current === undefined ? content : exists(address)), options);
+    const quorum = this.#options.placement(address, options.replicas);
+    return this.#write(address, this.#ownerCodec(address, salt), (current) => (current === undefined ? content : exists(address)), options, quorum);
   }
 
   /** The latest version, linearizably (a majority of the block's quorum is asked). */
@@ -97,8 +98,8 @@ export class MutableBlocks {
     return this.#write(address, this.#namedCodec(name), (current) => (current === undefined ? notFound(address) : target), options);
   }
 
-  async #write<T>(address: Address, codec: Codec<T>, apply: UpdateFn<T>, options: OpOptions): Promise<BlockVersion<T>> {
-    const outcome = await this.#options.driver.submit(addressHex(address), this.#config(codec), this.#options.placement(address), {
+  async #write<T>(address: Address, codec: Codec<T>, apply: UpdateFn<T>, options: OpOptions, quorum?: Quorum): Promise<BlockVersion<T>> {
+    const outcome = await this.#options.driver.submit(addressHex(address), this.#config(codec), quorum ?? this.#options.placement(address), {
       kind: 'update', apply, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
     const { version, content } = settled(outcome, address);
