@@ -5,6 +5,9 @@
 // by the end of the period the member becomes *suspect*, not dead (§4.2), and is declared dead only if it
 // does not refute within suspectTimeoutMs. Targets are taken in a random round-robin order (§4.3), so every
 // member is probed by every node once per pass: detection time is bounded, not only expected.
+// Lifeguard's Local Health Aware Probe (Dadgar et al. 2018) is added: a node whose own probes keep failing
+// (it is overloaded, or on the small side of a partition) is more likely the problem than its targets, so it
+// probes more slowly and waits longer, instead of filling the cluster with suspicions of healthy members.
 // This class decides; overlay-core turns its actions into messages and record changes.
 import type { Random } from '../base/random.js';
 import type { OverlayConfig } from './overlay-config.js';
@@ -28,6 +31,8 @@ interface Probe {
   readonly target: Member;
   readonly seq: number;
   readonly sentMs: number;
+  readonly timeoutMs: number;
+  readonly periodEndMs: number;
   indirectSent: boolean;
   acked: boolean;
 }
@@ -50,6 +55,9 @@ interface Pass {
 /** Relays outstanding at once: a flood of ping-reqs is dropped rather than remembered. */
 const RELAYS_MAX = 1024;
 
+/** Lifeguard's saturating local-health counter: probe interval and timeout are multiplied by (health + 1). */
+export const LOCAL_HEALTH_MAX = 8;
+
 const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
 
 type DetectorConfig = Pick<OverlayConfig, 'probeIntervalMs' | 'probeTimeoutMs' | 'suspectTimeoutMs'>;
@@ -65,6 +73,8 @@ export class FailureDetector {
   readonly #relays = new Map<number, Relay>();
   readonly #suspicions = new Map<string, number>();
   #nextSuspicionMs = Number.POSITIVE_INFINITY;
+  /** 0 when healthy; up by one per failed probe or refuted suspicion, down by one per successful probe. */
+  #health = 0;
 
   constructor(config: DetectorConfig, random: Random) {
     this.#config = config;
@@ -96,28 +106,47 @@ export class FailureDetector {
     return this.#suspicions.size;
   }
 
+  get localHealth(): number {
+    return this.#health;
+  }
+
+  /** Having to refute a suspicion of ourselves is a sign that we are the slow one (Lifeguard). */
+  noteRefuted(): void {
+    this.#health = Math.min(LOCAL_HEALTH_MAX, this.#health + 1);
+  }
+
+  #scaled(ms: number): number {
+    return ms * (this.#health + 1);
+  }
+
   /** Whatever is due at `nowMs`, in order: the current probe's timeouts, the next probe, expired suspicions. */
   due(nowMs: number, table: MemberTable, selfId: string): DetectorAction[] {
     const actions: DetectorAction[] = [];
     const probe = this.#probe;
     if (probe !== undefined) {
-      const periodEndMs = probe.sentMs + this.#config.probeIntervalMs;
-      if (!probe.acked && !probe.indirectSent && nowMs >= probe.sentMs + this.#config.probeTimeoutMs) {
+      if (!probe.acked && !probe.indirectSent && nowMs >= probe.sentMs + probe.timeoutMs) {
         probe.indirectSent = true;
-        if (nowMs < periodEndMs) actions.push({ type: 'ping-req', target: probe.target, seq: probe.seq });
+        if (nowMs < probe.periodEndMs) actions.push({ type: 'ping-req', target: probe.target, seq: probe.seq });
       }
-      if (nowMs >= periodEndMs) {
-        if (!probe.acked) actions.push({ type: 'probe-failed', target: probe.target });
+      if (nowMs >= probe.periodEndMs) {
+        if (probe.acked) {
+          this.#health = Math.max(0, this.#health - 1);
+        } else {
+          this.#health = Math.min(LOCAL_HEALTH_MAX, this.#health + 1);
+          actions.push({ type: 'probe-failed', target: probe.target });
+        }
         this.#probe = undefined;
       }
     }
     if (this.#probing && nowMs >= this.#nextProbeMs) {
       // From now, not from the schedule: a late tick must not start a period before the last one ended.
-      this.#nextProbeMs = nowMs + this.#config.probeIntervalMs;
+      const periodMs = this.#scaled(this.#config.probeIntervalMs);
+      this.#nextProbeMs = nowMs + periodMs;
       const target = this.#nextTarget(table, selfId);
       if (target !== undefined && this.#probe === undefined) {
         const seq = this.nextSeq();
-        this.#probe = { target, seq, sentMs: nowMs, indirectSent: false, acked: false };
+        const timeoutMs = this.#scaled(this.#config.probeTimeoutMs);
+        this.#probe = { target, seq, sentMs: nowMs, timeoutMs, periodEndMs: nowMs + periodMs, indirectSent: false, acked: false };
         actions.push({ type: 'ping', target, seq });
       }
     }
@@ -130,10 +159,7 @@ export class FailureDetector {
     let wake = this.#nextSuspicionMs;
     if (this.#probing) wake = Math.min(wake, this.#nextProbeMs);
     const probe = this.#probe;
-    if (probe !== undefined) {
-      const timeoutMs = probe.acked || probe.indirectSent ? probe.sentMs + this.#config.probeIntervalMs : probe.sentMs + this.#config.probeTimeoutMs;
-      wake = Math.min(wake, timeoutMs);
-    }
+    if (probe !== undefined) wake = Math.min(wake, probe.acked || probe.indirectSent ? probe.periodEndMs : probe.sentMs + probe.timeoutMs);
     return wake;
   }
 

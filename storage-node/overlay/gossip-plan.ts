@@ -12,16 +12,20 @@
 //   answers with the records of the buckets that differ (≈ n/256 each), and the asker pushes back whatever it
 //   holds newer in those buckets. One round trip narrows to the differing buckets; records travel only there.
 //   Dead and left records do not enter the hashes, so a node that has forgotten a tombstone (or never knew the
-//   member) agrees with one that still keeps it.
+//   member) agrees with one that still keeps it. Records learned this way are not re-infected, and a pull goes
+//   on past one reply only while it teaches new members (a joiner): see AntiEntropy.
 import type { Random } from '../base/random.js';
 import type { MemberTable } from './member-table.js';
-import { compareRecords, isGone, isOwnerState, type Member } from './membership.js';
-import { toTuple, type RecordTuple } from './overlay-messages.js';
+import { compareRecords, isGone, STATE_RANK, type Member } from './membership.js';
+import { toTuple, type RecordTuple, type SyncMessage, type SyncReplyMessage } from './overlay-messages.js';
 
 /** memberlist: retransmitMult × ceil(log10(n + 1)); SWIM §4.1's λ·log(n) with λ = retransmitMult. */
 export function retransmitLimit(retransmitMult: number, memberCount: number): number {
   return retransmitMult * Math.max(1, Math.ceil(Math.log10(memberCount + 1)));
 }
+
+/** Under mass change, a duplicate received counts as floor(pending changes in its lane / this) of our transmissions. */
+const DUPLICATE_WEIGHT_LANE = 32;
 
 interface QueueEntry {
   readonly tuple: RecordTuple;
@@ -37,6 +41,8 @@ interface QueueEntry {
  * were sent, so the head of the ring is the least-sent: O(k) per message however many changes are pending.
  */
 class Lane {
+  /** Live entries in this lane. */
+  size = 0;
   #fresh: QueueEntry[] = [];
   #freshHead = 0;
   #ring: QueueEntry[] = [];
@@ -102,21 +108,27 @@ export class TransmitQueue {
   /** Queues a member's newest record, replacing (and restarting the count of) an older one. */
   push(record: Member): void {
     const old = this.#entries.get(record.id);
-    if (old) old.live = false;
+    if (old) this.#retire(old);
     const entry: QueueEntry = { tuple: toTuple(record), transmits: 0, live: true, lastTake: 0 };
     this.#entries.set(record.id, entry);
-    (isOwnerState(record.state) ? this.#urgent : this.#rumours).add(entry);
+    const lane = this.#laneOf(entry);
+    lane.size++;
+    lane.add(entry);
   }
 
   /**
-   * Receiving a record we already hold means the rumour has spread: count it as one of our transmissions
-   * (rumour mongering with feedback, Demers et al. 1987, §1.4), so that a change everyone knows stops being
-   * repeated early. Under mass change (a healed partition) this cuts the redundant sends severalfold.
+   * Receiving a record we already hold means the rumour has spread. Under mass change (a lane holding more
+   * than DUPLICATE_WEIGHT_LANE changes, as after a partition heals) such a duplicate counts as transmissions
+   * of ours (rumour mongering with feedback, Demers et al. 1987, §1.4), more the longer the lane: push
+   * infection needs about n·ln n sends per change to reach everyone, which a thousand simultaneous changes
+   * turn into a flood, and the few nodes left out are anti-entropy's to repair. A normal queue is below the
+   * threshold and keeps SWIM's full λ·log n redundancy: feedback there would leave ~1 node in 3,000 out of
+   * each change for up to syncIntervalMs.
    */
   heardAgain(id: string, limit: number): void {
     const entry = this.#entries.get(id);
     if (entry === undefined) return;
-    entry.transmits++;
+    entry.transmits += Math.floor(this.#laneOf(entry).size / DUPLICATE_WEIGHT_LANE);
     if (entry.transmits >= limit) this.#retire(entry);
   }
 
@@ -140,8 +152,14 @@ export class TransmitQueue {
   }
 
   #retire(entry: QueueEntry): void {
+    if (!entry.live) return;
     entry.live = false;
+    this.#laneOf(entry).size--;
     if (this.#entries.get(entry.tuple[0]) === entry) this.#entries.delete(entry.tuple[0]);
+  }
+
+  #laneOf(entry: QueueEntry): Lane {
+    return entry.tuple[6] <= STATE_RANK.draining || entry.tuple[6] === STATE_RANK.left ? this.#urgent : this.#rumours;
   }
 }
 
@@ -217,4 +235,62 @@ export function planSyncPush(table: MemberTable, buckets: readonly number[], rem
     }
   }
   return push;
+}
+
+/** Consecutive anti-entropy pulls after replies that said `more`: 64 × syncRecordsMax covers 32,768 members. */
+const SYNC_PULLS_MAX = 64;
+
+/**
+ * One node's side of the anti-entropy exchange: sync (our digest) → sync-reply (their differing buckets) →
+ * sync-reply covering no bucket (what we hold newer, pushed back). The caller merges received records.
+ */
+export class AntiEntropy {
+  readonly #table: MemberTable;
+  readonly #random: Random;
+  readonly #recordsMax: number;
+  #pulls = 0;
+  /** A joiner pulling the member list: set while replies teach new members and say `more`. */
+  catchingUp = false;
+
+  constructor(table: MemberTable, random: Random, recordsMax: number) {
+    this.#table = table;
+    this.#random = random;
+    this.#recordsMax = recordsMax;
+  }
+
+  digest(src: string): SyncMessage {
+    return { kind: 'sync', src, hashes: this.#table.bucketHashes() };
+  }
+
+  /** The reply to a peer's digest (of our size: the caller checks), or undefined when we agree: silence is the answer. */
+  answer(src: string, digest: SyncMessage): SyncReplyMessage | undefined {
+    const plan = planSyncReply(this.#table, digest.hashes, this.#random.int(this.#table.bucketCount), this.#recordsMax);
+    if (plan.buckets.length === 0) return undefined;
+    return { kind: 'sync-reply', src, buckets: plan.buckets, records: plan.records.map(toTuple), more: plan.more };
+  }
+
+  /** A joiner knows only our address: answer as to an empty digest, with what we hold of the joiner first. */
+  answerJoin(src: string, joiner: Member | undefined): SyncReplyMessage {
+    const plan = planSyncReply(this.#table, undefined, this.#random.int(this.#table.bucketCount), this.#recordsMax);
+    const records = joiner === undefined ? plan.records : [joiner, ...plan.records.filter((r) => r.id !== joiner.id)];
+    return { kind: 'sync-reply', src, buckets: plan.buckets, records: records.map(toTuple), more: plan.more };
+  }
+
+  /**
+   * After the caller merged a reply (`newMembers` of its records were unknown to us): the push-back messages,
+   * and whether to pull again at once. Pulling continues only while replies teach us members we did not know
+   * (a joiner catching up). After a partition heals nearly every bucket differs, and pulling them all would be
+   * memberlist's full-state push-pull at every exchange; the refutations that make views agree travel by
+   * infection anyway.
+   */
+  afterReply(src: string, reply: SyncReplyMessage, records: readonly Member[], newMembers: number): { push: SyncReplyMessage[]; pullAgain: boolean } {
+    const mine = planSyncPush(this.#table, reply.buckets, records);
+    const push: SyncReplyMessage[] = [];
+    for (let i = 0; i < mine.length; i += this.#recordsMax) {
+      push.push({ kind: 'sync-reply', src, buckets: [], records: mine.slice(i, i + this.#recordsMax).map(toTuple), more: false });
+    }
+    this.catchingUp = reply.more && newMembers > records.length / 2 && this.#pulls < SYNC_PULLS_MAX;
+    this.#pulls = this.catchingUp ? this.#pulls + 1 : 0;
+    return { push, pullAgain: this.catchingUp };
+  }
 }

@@ -39,12 +39,7 @@ export function isGone(state: MemberState): boolean {
   return state === 'dead' || state === 'left';
 }
 
-/** States only the owner writes: a record about oneself in any other state is a rumour to refute. */
-export function isOwnerState(state: MemberState): boolean {
-  return state === 'alive' || state === 'draining' || state === 'left';
-}
-
-export const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Total order over the records of one member: incarnation, then state rank, then the remaining fields.

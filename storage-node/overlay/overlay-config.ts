@@ -29,7 +29,7 @@ export interface OverlayConfig {
 export const OVERLAY_CONFIG_DEFAULTS: OverlayConfig = {
   probeIntervalMs: 1_000,
   probeTimeoutMs: 500,
-  indirectProbes: 3,
+  indirectProbes: 5,
   suspectTimeoutMs: 10_000,
   gossipIntervalMs: 200,
   fanout: 3,

@@ -7,7 +7,7 @@
 import { unreachable } from '../base/assert.js';
 import type { Random } from '../base/random.js';
 import { FailureDetector, type DetectorAction } from './failure-detector.js';
-import { pickPeers, planSyncPush, planSyncReply, retransmitLimit } from './gossip-plan.js';
+import { AntiEntropy, pickPeers, retransmitLimit } from './gossip-plan.js';
 import type { MemberSnapshot } from './member-table.js';
 import { isGone, withState, type Member } from './membership.js';
 import { validateOverlayConfig, type OverlayConfig } from './overlay-config.js';
@@ -38,6 +38,10 @@ export interface OverlayStats {
   readonly refutations: number;
   readonly suspicionsRaised: number;
   readonly deathsDeclared: number;
+  /** Members this node holds suspect (each with a running timer). */
+  readonly suspects: number;
+  /** Lifeguard's local health, 0 (healthy) to 8: probe interval and timeout are multiplied by it plus one. */
+  readonly localHealth: number;
 }
 
 export interface OverlayCore {
@@ -65,9 +69,6 @@ export function createOverlayCore(options: OverlayCoreOptions): OverlayCore {
   return new Core(options);
 }
 
-/** Consecutive anti-entropy pulls after replies that said `more`: 64 × syncRecordsMax covers 32,768 members. */
-const SYNC_PULLS_MAX = 64;
-
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 class Core implements OverlayCore {
@@ -75,7 +76,8 @@ class Core implements OverlayCore {
   readonly #random: Random;
   readonly #state: OverlayState;
   readonly #detector: FailureDetector;
-  readonly #stats: Mutable<Omit<OverlayStats, 'refutations'>> = { received: 0, dropped: 0, sent: 0, suspicionsRaised: 0, deathsDeclared: 0 };
+  readonly #antiEntropy: AntiEntropy;
+  readonly #stats: Mutable<Omit<OverlayStats, 'refutations' | 'suspects' | 'localHealth'>> = { received: 0, dropped: 0, sent: 0, suspicionsRaised: 0, deathsDeclared: 0 };
   #effects: OverlayEffect[] = [];
   #now = 0;
   #started = false;
@@ -87,16 +89,20 @@ class Core implements OverlayCore {
   #joinSeed: string | undefined;
   #nextJoinMs = 0;
   #leaveDeadlineMs: number | undefined;
-  #pulls = 0;
+  #refutationsSeen = 0;
 
   constructor(options: OverlayCoreOptions) {
     this.#config = validateOverlayConfig(options.config);
     this.#random = options.random;
     this.#detector = new FailureDetector(this.#config, options.random.fork('failure-detector'));
     this.#state = new OverlayState(this.#config, options.self, options.initialMembers ?? [], {
-      onChanged: (record, previous, infected) => this.#onChanged(record, previous, infected),
+      onChanged: (record, previous) => this.#onChanged(record, previous),
+      onQueued: () => {
+        if (this.#nextGossipMs === Number.POSITIVE_INFINITY) this.#nextGossipMs = this.#now + this.#config.gossipIntervalMs;
+      },
       onNotice: (record) => this.#send(record.address, { kind: 'gossip', src: this.self.id, updates: [toTuple(record)] }),
     });
+    this.#antiEntropy = new AntiEntropy(this.#state.table, options.random.fork('anti-entropy'), this.#config.syncRecordsMax);
   }
 
   get self(): Member {
@@ -120,7 +126,7 @@ class Core implements OverlayCore {
   }
 
   stats(): OverlayStats {
-    return { ...this.#stats, refutations: this.#state.refutations };
+    return { ...this.#stats, refutations: this.#state.refutations, suspects: this.#detector.suspicionCount, localHealth: this.#detector.localHealth };
   }
 
   step(input: OverlayInput, nowMs: number): OverlayEffect[] {
@@ -162,9 +168,12 @@ class Core implements OverlayCore {
     this.#nextReconnectMs = this.#now + this.#config.reconnectIntervalMs;
   }
 
-  #onChanged(record: Member, previous: Member | undefined, infected: boolean): void {
+  #onChanged(record: Member, previous: Member | undefined): void {
     if (record.id !== this.self.id) this.#detector.noteRecord(record, this.#now);
-    if (infected && this.#nextGossipMs === Number.POSITIVE_INFINITY) this.#nextGossipMs = this.#now + this.#config.gossipIntervalMs;
+    else if (this.#state.refutations > this.#refutationsSeen) {
+      this.#refutationsSeen = this.#state.refutations;
+      this.#detector.noteRefuted();
+    }
     this.#effects.push(previous === undefined ? { type: 'member-changed', member: record } : { type: 'member-changed', member: record, previous });
   }
 
@@ -216,42 +225,27 @@ class Core implements OverlayCore {
   }
 
   #onSync(from: string, message: SyncMessage): void {
-    const table = this.#state.table;
-    if (message.hashes.length !== table.bucketCount) {
+    if (message.hashes.length !== this.#state.table.bucketCount) {
       this.#stats.dropped++; // another digest size: syncBuckets must be the same on every node
       return;
     }
-    const plan = planSyncReply(table, message.hashes, this.#random.int(table.bucketCount), this.#config.syncRecordsMax);
-    if (plan.buckets.length === 0) return; // in agreement: silence is the answer
-    this.#send(from, { kind: 'sync-reply', src: this.self.id, buckets: plan.buckets, records: plan.records.map(toTuple), more: plan.more });
+    const reply = this.#antiEntropy.answer(this.self.id, message);
+    if (reply !== undefined) this.#send(from, reply);
   }
 
-  /**
-   * Merges the peer's buckets and pushes back what we hold newer (as a sync-reply covering no bucket). While
-   * replies teach us members we did not know (a joiner catching up) and say `more`, pulls again at once.
-   * Otherwise differences wait for the next round: after a partition heals nearly every bucket differs, and
-   * pulling them all would be memberlist's full-state push-pull at every exchange; the refutations that
-   * make the views agree travel by infection anyway.
-   */
   #onSyncReply(from: string, message: SyncReplyMessage): void {
     const records = message.records.map(fromTuple);
     const sizeBefore = this.#state.table.size;
     for (const record of records) this.#state.learn(record, 'sync', this.#now);
-    const catchingUp = this.#state.table.size - sizeBefore > records.length / 2;
-    const push = planSyncPush(this.#state.table, message.buckets, records);
-    for (let i = 0; i < push.length; i += this.#config.syncRecordsMax) {
-      const pushed = push.slice(i, i + this.#config.syncRecordsMax).map(toTuple);
-      this.#send(from, { kind: 'sync-reply', src: this.self.id, buckets: [], records: pushed, more: false });
-    }
-    if (message.more && catchingUp && this.#pulls < SYNC_PULLS_MAX) {
-      this.#pulls++;
-      this.#sendSync(from);
-    } else {
-      this.#pulls = 0;
-    }
+    const { push, pullAgain } = this.#antiEntropy.afterReply(this.self.id, message, records, this.#state.table.size - sizeBefore);
+    for (const reply of push) this.#send(from, reply);
+    if (!pullAgain) return;
+    this.#send(from, this.#antiEntropy.digest(this.self.id));
+    // Until a reply says there is no more, a lost exchange is retried (with any member) after a probe timeout.
+    this.#nextSyncMs = Math.min(this.#nextSyncMs, this.#now + this.#config.probeTimeoutMs);
   }
 
-  /** A joiner knows only our address: take its record, and answer as to an empty digest with its own record first. */
+  /** A joiner knows only our address: take its record, and answer with what we hold of it (e.g. dead from a previous life, to refute) and the list. */
   #onJoin(from: string, tuple: RecordTuple): void {
     const record = fromTuple(tuple);
     if (record.id === this.self.id) {
@@ -259,12 +253,7 @@ class Core implements OverlayCore {
       return;
     }
     this.#state.learn(record, 'gossip', this.#now);
-    const table = this.#state.table;
-    const plan = planSyncReply(table, undefined, this.#random.int(table.bucketCount), this.#config.syncRecordsMax);
-    const known = table.get(record.id); // e.g. dead from its previous life: it must see that to refute it
-    const records = plan.records.filter((r) => r.id !== record.id);
-    if (known) records.unshift(known);
-    this.#send(from, { kind: 'sync-reply', src: this.self.id, buckets: plan.buckets, records: records.map(toTuple), more: plan.more });
+    this.#send(from, this.#antiEntropy.answerJoin(this.self.id, this.#state.table.get(record.id)));
   }
 
   // ---- timers ----------------------------------------------------------------------------------------
@@ -278,7 +267,7 @@ class Core implements OverlayCore {
     for (const action of this.#detector.due(now, this.#state.table, this.self.id)) this.#onDetector(action);
     if (now >= this.#nextGossipMs) this.#gossipRound();
     if (now >= this.#nextSyncMs) {
-      this.#nextSyncMs = now + this.#config.syncIntervalMs;
+      this.#nextSyncMs = now + (this.#antiEntropy.catchingUp ? this.#config.probeTimeoutMs : this.#config.syncIntervalMs);
       this.#syncRound();
       this.#state.forgetGone(now);
     }
@@ -368,11 +357,7 @@ class Core implements OverlayCore {
   #syncRound(): void {
     const self = this.self.id;
     const [peer] = pickPeers(this.#state.table, this.#random, 1, (m) => m.id !== self && !isGone(m.state));
-    if (peer) this.#sendSync(peer.address);
-  }
-
-  #sendSync(to: string): void {
-    this.#send(to, { kind: 'sync', src: this.self.id, hashes: this.#state.table.bucketHashes() });
+    if (peer) this.#send(peer.address, this.#antiEntropy.digest(this.self.id));
   }
 
   /**

@@ -1,5 +1,5 @@
 // The overlay's messages as plain msgpack-able values, and the checks that turn an untrusted received value into one.
-import { compareText, MEMBER_STATES, STATE_RANK, type Member } from './membership.js';
+import { MEMBER_STATES, STATE_RANK, type Member } from './membership.js';
 
 /**
  * A member record on the wire: a tuple, not an object, because records are most of the gossip bytes and
@@ -86,15 +86,6 @@ export function toTuple(m: Member): RecordTuple {
 export function fromTuple(t: RecordTuple): Member {
   const state = STATE_BY_RANK[t[6]] ?? 'dead';
   return { id: t[0], address: t[1], zone: t[2], rack: t[3], capacityBytes: t[4], usedBytes: t[5], state, incarnation: t[7] };
-}
-
-/** compareRecords(fromTuple(t), m) without building the record: most records received are duplicates. */
-export function compareTuple(t: RecordTuple, m: Member): number {
-  if (t[7] !== m.incarnation) return t[7] < m.incarnation ? -1 : 1;
-  const rank = t[6] - STATE_RANK[m.state];
-  if (rank !== 0) return rank < 0 ? -1 : 1;
-  return compareText(t[1], m.address) || compareText(t[2], m.zone) || compareText(t[3], m.rack)
-    || Math.sign(t[4] - m.capacityBytes) || Math.sign(t[5] - m.usedBytes);
 }
 
 type Fields = Readonly<Record<string, unknown>>;

@@ -2,24 +2,25 @@
 import { assert } from '../base/assert.js';
 import { retransmitLimit, TransmitQueue } from './gossip-plan.js';
 import { MemberTable, snapshotMembers, type MemberSnapshot } from './member-table.js';
-import { compareRecords, isGone, sameRecord, supersedes, withState, type Member } from './membership.js';
+import { compareRecords, isGone, sameRecord, STATE_RANK, supersedes, withState, type Member } from './membership.js';
 import type { OverlayConfig } from './overlay-config.js';
-import { compareTuple, fromTuple, toTuple, type RecordTuple } from './overlay-messages.js';
+import { fromTuple, toTuple, type RecordTuple } from './overlay-messages.js';
 
 /**
  * Where a record comes from decides what is done with it besides merging:
  * - 'gossip': infection-style (piggybacked, gossip, a joiner's own record), and 'local': this node's verdicts.
  *   Both are queued to be passed on (SWIM §4.1).
- * - 'sync': anti-entropy. Old news to most nodes, so not passed on (a joiner would re-gossip the whole list),
- *   and a dead verdict is taken as a suspicion, as memberlist's push-pull merge does: it may be the other side
- *   of a healed partition speaking, and the subject gets a suspicion timeout (and a direct notice) to refute.
+ * - 'sync': anti-entropy. Old news to most nodes, so not passed on (a joiner would re-gossip the whole list).
+ * Death verdicts from others may be taken as suspicions first: see learn().
  */
 export type RecordSource = 'gossip' | 'local' | 'sync';
 
 export interface StateListener {
-  /** A record changed; `infected` when it was queued for dissemination. */
-  onChanged(record: Member, previous: Member | undefined, infected: boolean): void;
-  /** A suspicion learned by anti-entropy, which its subject may never hear of otherwise: tell it directly. */
+  /** A record changed (and was queued for dissemination unless it came from anti-entropy or was demoted). */
+  onChanged(record: Member, previous: Member | undefined): void;
+  /** Something was queued for dissemination: a gossip round is due. */
+  onQueued(): void;
+  /** A suspicion taken without passing it on (from anti-entropy, or a demoted death verdict): its subject may never hear of it otherwise, so tell it directly. */
   onNotice(record: Member): void;
 }
 
@@ -74,34 +75,63 @@ export class OverlayState {
     }
   }
 
+  /**
+   * Records from gossip. Most are duplicates (each change reaches a node about λ·log n times), so they are
+   * compared on (incarnation, state) only, without building an object: two records that differ in nothing else
+   * happen only when a node restarts at an old incarnation with new fields, and anti-entropy (whose hashes cover
+   * every field, and whose merge compares every field) settles that case.
+   */
   learnTuples(tuples: readonly RecordTuple[], source: RecordSource, nowMs: number): void {
     const limit = retransmitLimit(this.#config.retransmitMult, this.table.size);
     for (const tuple of tuples) {
-      // Most piggybacked records are already known: skip them before building an object.
-      const known = tuple[0] === this.#self.id ? this.#self : this.table.get(tuple[0]);
-      const order = known === undefined ? 1 : compareTuple(tuple, known);
-      if (order === 0) this.queue.heardAgain(tuple[0], limit);
-      if (order <= 0) continue;
+      if (tuple[0] === this.#self.id) {
+        this.#answerRumour(fromTuple(tuple), nowMs);
+        continue;
+      }
+      const known = this.table.get(tuple[0]);
+      if (known !== undefined) {
+        const rank = STATE_RANK[known.state];
+        if (tuple[7] < known.incarnation || (tuple[7] === known.incarnation && tuple[6] < rank)) continue;
+        if (tuple[7] === known.incarnation && tuple[6] === rank) {
+          this.queue.heardAgain(known.id, limit); // known.id: our own copy of the string, hashed once
+          continue;
+        }
+      }
       this.learn(fromTuple(tuple), source, nowMs);
     }
   }
 
-  /** The merge rule (membership.compareRecords): keep the greater record. */
+  /**
+   * The merge rule (membership.compareRecords): keep the greater record. Two refinements for records from
+   * others, both about not spreading a verdict this node has no evidence for:
+   * - a dead verdict about a member this node does not suspect (at that incarnation) is taken as a suspicion,
+   *   with its own timer, and not passed on. After a crash, nodes hold the suspicion already (it spread first),
+   *   so nothing changes; after a partition heals, the other side's verdicts stop at the first node that
+   *   still sees the member alive, instead of making every node declare it dead until it refutes;
+   * - a suspicion taken this way or from anti-entropy is told to its subject directly, since no gossip will.
+   */
   learn(incoming: Member, source: RecordSource, nowMs: number): void {
     if (incoming.id === this.#self.id) return this.#answerRumour(incoming, nowMs);
     const previous = this.table.get(incoming.id);
     // A tombstone of a member we never knew protects nothing here (and would undo forgetting it).
-    if (previous === undefined && isGone(incoming.state)) return;
-    const record = source === 'sync' && incoming.state === 'dead' ? withState(incoming, 'suspect') : incoming;
+    if (previous === undefined) {
+      if (isGone(incoming.state)) return;
+    } else if (incoming.state === 'dead' && source !== 'local' && !isGone(previous.state)
+      && !(previous.state === 'suspect' && previous.incarnation === incoming.incarnation)) {
+      return this.#store(withState(incoming, 'suspect'), previous, false, nowMs);
+    }
+    this.#store(incoming, previous, source !== 'sync', nowMs);
+  }
+
+  #store(record: Member, previous: Member | undefined, infect: boolean, nowMs: number): void {
     if (!supersedes(record, previous)) return;
     this.table.upsert(record);
     if (!isGone(record.state)) this.#gone.delete(record.id);
     else if (previous === undefined || !isGone(previous.state)) this.#gone.set(record.id, { sinceMs: nowMs, dead: record.state === 'dead' });
     else this.#gone.set(record.id, { sinceMs: this.#gone.get(record.id)?.sinceMs ?? nowMs, dead: record.state === 'dead' });
-    const infect = source !== 'sync';
-    if (infect) this.queue.push(record);
-    this.#listener.onChanged(record, previous, infect);
-    if (!infect && record.state === 'suspect') this.#listener.onNotice(record);
+    this.#listener.onChanged(record, previous);
+    if (infect) this.#queue(record);
+    else if (record.state === 'suspect') this.#listener.onNotice(record);
   }
 
   /**
@@ -109,7 +139,13 @@ export class OverlayState {
    * from a previous life) is refuted with a higher incarnation; one that loses to ours needs no answer.
    */
   #answerRumour(record: Member, nowMs: number): void {
-    if (compareRecords(record, this.#self) <= 0) return;
+    if (compareRecords(record, this.#self) <= 0) {
+      // An old verdict on us is still about: we refuted it already, perhaps on one side of a partition while the
+      // other side kept it. Nobody else will pass on our current record (it is news to no one who spreads), so
+      // spread it again, once per verdict heard while it is not already queued.
+      if ((record.state === 'suspect' || record.state === 'dead') && !this.queue.has(this.#self.id)) this.#queue(this.#self);
+      return;
+    }
     this.refutations++;
     this.publishSelf({ incarnation: record.incarnation + 1 }, nowMs);
   }
@@ -123,8 +159,13 @@ export class OverlayState {
     this.#lastPublishMs = nowMs;
     this.#self = next;
     this.table.upsert(next);
-    this.queue.push(next);
-    this.#listener.onChanged(next, previous, true);
+    this.#listener.onChanged(next, previous);
+    this.#queue(next);
+  }
+
+  #queue(record: Member): void {
+    this.queue.push(record);
+    this.#listener.onQueued();
   }
 
   /**

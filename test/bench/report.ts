@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { MachineInfo } from './machine.js';
 import type { Measurement } from './measure.js';
 
-export type Metric = 'mbPerSec' | 'opsPerSec';
+/** mbPerSec and opsPerSec come from a Measurement; the others are figures a suite computes itself (simulations). */
+export type Metric = 'mbPerSec' | 'opsPerSec' | 'seconds' | 'bytesPerSec' | 'bytes';
 
 /** One figure beside one baseline from the same run. */
 export interface Comparison {
@@ -53,13 +54,13 @@ export interface BenchReport {
   readonly finishedAt: string;
 }
 
-export function compare(figure: Measurement, baseline: Measurement, metric: Metric): Comparison {
+export function compare(figure: Measurement, baseline: Measurement, metric: 'mbPerSec' | 'opsPerSec'): Comparison {
   const value = figure[metric];
   const baselineValue = baseline[metric];
   return { figure: figure.name, baseline: baseline.name, metric, value, baselineValue, ratio: value / baselineValue };
 }
 
-const UNIT: Record<Metric, string> = { mbPerSec: 'MB/s', opsPerSec: 'ops/s' };
+const UNIT: Record<Metric, string> = { mbPerSec: 'MB/s', opsPerSec: 'ops/s', seconds: 's', bytesPerSec: 'B/s', bytes: 'B' };
 
 export function formatSuite(result: SuiteResult): string {
   const lines = [`== ${result.name}: ${result.description} (${result.seconds.toFixed(1)} s)`, ''];
