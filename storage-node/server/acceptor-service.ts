@@ -13,6 +13,9 @@ import type { RequestContext } from '../wire/wire-server.js';
 
 type State = AcceptorBlockState<VersionRecord>;
 
+/** How long states that no reply depends on (learned confirms) may wait for a transaction of their own. */
+const DEFERRED_WRITE_MS = 20;
+
 /** Flushed states kept in memory beyond this are dropped from the cache (they are read back from LMDB). */
 const CACHE_ENTRIES_MAX = 50_000;
 
@@ -27,6 +30,7 @@ export class AcceptorService {
   /** Resolves when everything handed to a transaction so far is durable (LMDB flushes in commit order). */
   #durable: Promise<void> = Promise.resolve();
   #writeScheduled = false;
+  #deferredWrite: ReturnType<typeof setTimeout> | undefined;
 
   readonly #onFatal: (err: unknown) => void;
 
@@ -61,8 +65,20 @@ export class AcceptorService {
         else replies.push(effect.message as AcceptorReply<VersionRecord>);
       }
     }
-    await this.#writeAll();
+    // A batch with nothing to answer (confirms) need not be durable now: its states are written with the next
+    // batch that answers, whose reply waits for them too, or after a short delay. This keeps a second fsync per
+    // write off the path of the next write.
+    if (replies.length === 0) this.#writeSoon();
+    else await this.#writeAll();
     return { messages: replies };
+  }
+
+  #writeSoon(): void {
+    if (this.#deferredWrite !== undefined || this.#unwritten.size === 0) return;
+    this.#deferredWrite = setTimeout(() => {
+      this.#deferredWrite = undefined;
+      void this.#writeAll().catch(() => {});
+    }, DEFERRED_WRITE_MS);
   }
 
   #state(block: string): State | undefined {
@@ -85,6 +101,8 @@ export class AcceptorService {
   #writeAll(): Promise<void> {
     if (!this.#writeScheduled && this.#unwritten.size > 0) {
       this.#writeScheduled = true;
+      if (this.#deferredWrite !== undefined) clearTimeout(this.#deferredWrite);
+      this.#deferredWrite = undefined;
       const previous = this.#durable;
       const written: Promise<void> = new Promise<void>((resolve, reject) => {
         queueMicrotask(() => {
