@@ -3,7 +3,6 @@
 // beside a loopback round trip (TCP, and TLS as the cluster speaks it) and one LMDB fsync measured in the same run.
 import { once } from 'node:events';
 import { connect as tlsConnect } from 'node:tls';
-import type { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { addressHex, type Address } from '../../storage-node/blocks/address.js';
 import { readAdminIdentity } from '../../storage-node/cli/cluster-dir.js';
@@ -13,6 +12,7 @@ import { createClusterCa, issueCertificate } from '../../storage-node/wire/clust
 import type { TlsCredentials } from '../../storage-node/wire/tls-credentials.js';
 import { TestCluster } from '../integration/harness/spawn-cluster.js';
 import { LoopbackTcp } from './baselines/loopback-tcp.js';
+import { echoRoundTrips } from './baselines/echo-round-trips.js';
 import { RawLmdb } from './baselines/raw-lmdb.js';
 import { measureLoad, stopwatch, type LoadOptions, type Measurement } from './measure.js';
 import { compare, type Comparison, type Suite, type SuiteContext, type SuiteOutput } from './report.js';
@@ -146,25 +146,6 @@ async function measureTlsRoundTrip(context: SuiteContext, timing: Timing): Promi
   } finally {
     await worker.terminate();
   }
-}
-
-/** Requests of `size` bytes on an echo connection; each done when its echo is back (replies come in order). */
-async function echoRoundTrips(socket: Duplex, name: string, size: number, options: LoadOptions): Promise<Measurement> {
-  const waiting: { resolve(): void; reject(err: unknown): void }[] = [];
-  let buffered = 0;
-  socket.on('data', (data: Buffer) => {
-    buffered += data.length;
-    while (buffered >= size && waiting.length > 0) {
-      buffered -= size;
-      waiting.shift()?.resolve();
-    }
-  });
-  socket.on('error', (err) => waiting.splice(0).forEach((w) => w.reject(err)));
-  const request = Buffer.alloc(size, 0x5a);
-  return measureLoad(name, size, () => new Promise<void>((resolve, reject) => {
-    waiting.push({ resolve, reject });
-    socket.write(request);
-  }), options);
 }
 
 async function measureFsync(context: SuiteContext, timing: Timing): Promise<Measurement> {

@@ -1,5 +1,6 @@
 // Loopback TCP baseline: what plain node:net moves between two threads on 127.0.0.1 (one-way MB/s, and
 // request/response ops/s), the ceiling for anything the cluster sends over its TLS connections.
+import { echoRoundTrips } from './echo-round-trips.js';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
@@ -50,23 +51,8 @@ export class LoopbackTcp {
   async requestResponse(name: string, size: number, options: LoadOptions): Promise<Measurement> {
     const socket = await open(this.#ports.echo);
     socket.setNoDelay(true);
-    const waiting: { resolve(): void; reject(err: unknown): void }[] = [];
-    let buffered = 0;
-    // Replies come back in order and are all `size` bytes, so counting bytes is enough to match them up.
-    socket.on('data', (data: Buffer) => {
-      buffered += data.length;
-      while (buffered >= size && waiting.length > 0) {
-        buffered -= size;
-        waiting.shift()?.resolve();
-      }
-    });
-    socket.on('error', (err) => waiting.splice(0).forEach((w) => w.reject(err)));
-    const request = Buffer.alloc(size, 0x5a);
     try {
-      return await measureLoad(name, size, () => new Promise<void>((resolve, reject) => {
-        waiting.push({ resolve, reject });
-        socket.write(request);
-      }), options);
+      return await echoRoundTrips(socket, name, size, options);
     } finally {
       socket.destroy();
     }
