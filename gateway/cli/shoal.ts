@@ -7,6 +7,7 @@ import { DEFAULT_CLUSTER_DIR } from './cli-context.js';
 import { registerBlockCommands } from './commands/block.js';
 import { registerClusterUp } from './commands/cluster-up.js';
 import { registerStatusCommands } from './commands/status.js';
+import { registerVolumeCommands } from './commands/volume.js';
 
 const program = new Command('shoal')
   .description('Shoal: decentralised storage for container and VM fleets')
@@ -17,6 +18,7 @@ registerNodeCommands(program, { clusterDir: DEFAULT_CLUSTER_DIR });
 registerClusterUp(program);
 registerBlockCommands(program);
 registerStatusCommands(program);
+registerVolumeCommands(program);
 
 try {
   await program.parseAsync(process.argv);

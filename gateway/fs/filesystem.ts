@@ -2,7 +2,7 @@
 // addresses, checks permissions once, and changes blocks only as functions of their current value, so concurrent
 // gateways replay each other correctly.
 import type { Clock } from '../../storage-node/base/clock.js';
-import { ShoalError } from '../../storage-node/base/errors.js';
+import { isShoalError, ShoalError } from '../../storage-node/base/errors.js';
 import type { Address } from '../../storage-node/blocks/address.js';
 import { liveDir } from './directory-pages.js';
 import type { DirCookie, DirEntry } from './directory.js';
@@ -15,6 +15,9 @@ import { ACCESS_EXECUTE, ACCESS_READ, ACCESS_WRITE, checkAccess, checkOwner, inG
 import { rename } from './rename.js';
 
 export type { Attributes } from './fs-context.js';
+
+/** Times a read starts again when a chunk it needs was freed under it by a newer version. */
+const READ_RETRIES_MAX = 3;
 
 /** 'now' sets the gateway's time (allowed with write permission); a number sets that time (owner only). */
 export type TimeChange = number | 'now';
@@ -41,6 +44,16 @@ export interface StatFs {
   readonly totalBytes: number;
   readonly usedBytes: number;
   readonly freeBytes: number;
+}
+
+export interface FsStats {
+  readonly chunkCacheBytes: number;
+  readonly chunkCacheHits: number;
+  readonly chunkCacheMisses: number;
+  /** Inode reads answered from the cache after the cluster said not-modified. */
+  readonly inodeRevalidations: number;
+  /** Written bytes held in memory, not yet in stored chunks. */
+  readonly gatheredBytes: number;
 }
 
 export class FileSystem {
@@ -117,31 +130,56 @@ export class FileSystem {
     return { entries, eof, cookie: entries[entries.length - 1]?.name ?? options.cookie };
   }
 
+  /**
+   * Reads committed bytes with this gateway's gathered writes over them. A chunk freed under the read (another gateway
+   * overwrote it and published) means the inode moved on: the read starts again from the new version.
+   */
   async read(caller: Caller, address: Address, offset: number, length: number): Promise<{ data: Buffer; eof: boolean }> {
     checkRange(offset, length);
-    const file = asFile(address, (await this.#cx.inodes.read(address)).inode);
-    checkAccess(file, caller, ACCESS_READ, `file ${address.toString('hex')}`);
-    const data = await this.#cx.content.read(file, offset, length);
-    return { data, eof: offset + data.length >= file.size };
+    for (let attempt = 0; ; attempt++) {
+      const file = asFile(address, (await this.#cx.inodes.read(address)).inode);
+      checkAccess(file, caller, ACCESS_READ, `file ${address.toString('hex')}`);
+      const size = Math.max(file.size, this.#cx.writes.view(address)?.end ?? 0);
+      const data = Buffer.alloc(Math.max(0, Math.min(size, offset + length) - offset));
+      try {
+        await this.#cx.content.readInto(address, file, offset, data);
+      } catch (err) {
+        if (isShoalError(err, 'NotFound') && err.subject === 'block' && attempt < READ_RETRIES_MAX) continue;
+        throw err;
+      }
+      await this.#cx.writes.overlay(address, offset, data);
+      return { data, eof: offset + data.length >= size };
+    }
   }
 
-  /** Writes at any offset (past the end leaves a hole); published as one new inode version before it resolves. */
+  /**
+   * Writes at any offset (past the end leaves a hole). The bytes are gathered in this gateway: its own reads and
+   * attributes show them at once, other gateways after `commit` (or after the gateway commits on its own, past its
+   * memory bounds).
+   */
   async write(caller: Caller, address: Address, offset: number, data: Buffer): Promise<Attributes> {
     checkRange(offset, data.length);
-    const check = (inode: Inode) => {
-      const file = asFile(address, inode);
-      checkAccess(file, caller, ACCESS_WRITE, `file ${address.toString('hex')}`);
-      return file;
-    };
-    if (data.length === 0) return this.getattr(address);
-    const done = await this.#cx.content.write(address, offset, data, this.#cx.nowMs(), check);
-    await this.#cx.refreshEntry(address, done.inode);
-    return this.#cx.attributes(address, done.version, done.inode);
+    const { version, inode } = await this.#cx.inodes.read(address);
+    const file = asFile(address, inode);
+    checkAccess(file, caller, ACCESS_WRITE, `file ${address.toString('hex')}`);
+    if (data.length === 0) return this.#cx.attributes(address, version, file);
+    const chunkBytes = file.data.kind === 'fat' ? file.data.fat.chunkBytes : this.#cx.limits.chunkBytes;
+    await this.#cx.writes.write(address, offset, data, { chunkBytes, mtimeMs: this.#cx.nowMs() });
+    // Still gathered: the inode read above plus the gathered size is the answer. Committed on its own: read it again.
+    if (this.#cx.writes.view(address) !== undefined) return this.#cx.attributes(address, version, file);
+    const current = await this.#cx.inodes.read(address);
+    return this.#cx.attributes(address, current.version, current.inode);
   }
 
-  /** Writes are published when `write` resolves (no gathering yet), so a commit only reports the attributes. */
-  commit(address: Address): Promise<Attributes> {
+  /** Stores what is gathered for the file and publishes it as one inode version (NFS COMMIT, the end of an S3 PUT, close). */
+  async commit(address: Address): Promise<Attributes> {
+    await this.#cx.writes.commit(address);
     return this.getattr(address);
+  }
+
+  /** Commits every file with gathered writes (a gateway shutting down). */
+  commitAll(): Promise<void> {
+    return this.#cx.writes.commitAll();
   }
 
   async setattr(caller: Caller, address: Address, changes: SetAttributes): Promise<Attributes> {
@@ -149,15 +187,27 @@ export class FileSystem {
     const what = `inode ${address.toString('hex')}`;
     if (changes.size !== undefined) {
       checkRange(changes.size, 0);
-      await this.#cx.content.truncate(address, changes.size, now, (inode) => {
+      // Gathered writes go first, so that the truncate cuts them like the bytes they were written before.
+      await this.#cx.writes.commit(address);
+      const published = await this.#cx.content.truncate(address, changes.size, now, (inode) => {
         const file = asFile(address, inode);
         checkAccess(file, caller, ACCESS_WRITE, what);
         return file;
       });
+      await this.#cx.free(published.garbage);
     }
     const done = await this.#cx.inodes.update(address, (inode) => applyAttributes(inode, caller, changes, now, what));
     await this.#cx.refreshEntry(address, done.inode);
     return this.#cx.attributes(address, done.version, done.inode);
+  }
+
+  /** Cache and gathering figures, for metrics and tests. */
+  stats(): FsStats {
+    const cache = this.#cx.chunks.cache;
+    return {
+      chunkCacheBytes: cache.bytes, chunkCacheHits: cache.hits, chunkCacheMisses: cache.misses,
+      inodeRevalidations: this.#cx.inodes.revalidated, gatheredBytes: this.#cx.writes.bytes,
+    };
   }
 
   statfs(): StatFs {

@@ -16,6 +16,13 @@ export interface MutableValue {
 /** Returns the next content, or the typed error that says why the operation no longer applies. */
 export type ApplyFn = (current: Buffer) => Buffer | ShoalError;
 
+/** A conditional read's answer when the block has nothing newer than the version the caller holds. */
+export interface NotModified {
+  readonly address: Address;
+  readonly version: number;
+  readonly notModified: true;
+}
+
 export interface Capacity {
   readonly totalBytes: number;
   readonly usedBytes: number;
@@ -24,13 +31,20 @@ export interface Capacity {
 export interface FsBlocks {
   /** Keys, salts and nonces. */
   readonly entropy: Entropy;
+  /** Copies of each new block (content and mutable) this view stores: the volume's replication factor. */
+  readonly replicas: number | undefined;
+  /** The same cluster, storing new blocks on `replicas` nodes (a volume's R); reads and updates are unchanged. */
+  withReplicas(replicas: number): FsBlocks;
   /** Stores ciphertext as a content block owned by the volume owner; resolves once a majority has it. */
   putContent(data: Buffer): Promise<Address>;
   getContent(address: Address): Promise<Buffer>;
+  /** A signed remove from every node that holds the block; a block already gone is not an error. */
   removeContent(address: Address): Promise<void>;
   createMutable(content: Buffer): Promise<MutableValue>;
   /** Linearizable; NotFound (subject block) when there is no such block. */
   readMutable(address: Address): Promise<MutableValue>;
+  /** Linearizable like readMutable, but answers NotModified (without the content) when the block is still at `version`. */
+  readMutableIfNewer(address: Address, version: number): Promise<MutableValue | NotModified>;
   /** `apply` may run more than once (replayed on a newer value when another writer won): it must be pure. */
   updateMutable(address: Address, apply: ApplyFn): Promise<MutableValue>;
   createNamed(name: string, target: Address): Promise<void>;
@@ -43,17 +57,26 @@ export class ClusterFsBlocks implements FsBlocks {
   readonly #client: ClusterClient;
   readonly #owner: Identity;
   readonly entropy: Entropy;
+  readonly replicas: number | undefined;
 
-  /** `client` must have been connected with `owner` as its identity (it signs the mutable blocks). */
-  constructor(client: ClusterClient, owner: Identity, entropy: Entropy) {
+  /**
+   * `client` must have been connected with `owner` as its identity (it signs the mutable blocks). `replicas` is the
+   * copies of each new block (default: the client's R).
+   */
+  constructor(client: ClusterClient, owner: Identity, entropy: Entropy, options: { replicas?: number } = {}) {
     this.#client = client;
     this.#owner = owner;
     this.entropy = entropy;
+    this.replicas = options.replicas;
+  }
+
+  withReplicas(replicas: number): ClusterFsBlocks {
+    return new ClusterFsBlocks(this.#client, this.#owner, this.entropy, { replicas });
   }
 
   async putContent(data: Buffer): Promise<Address> {
     const { address, block } = newContentBlock(this.#owner.publicKey, data, this.entropy);
-    await this.#client.putContent(address, block);
+    await this.#client.putContent(address, block, this.#replicaOption());
     return address;
   }
 
@@ -66,13 +89,17 @@ export class ClusterFsBlocks implements FsBlocks {
   }
 
   createMutable(content: Buffer): Promise<MutableValue> {
-    return this.#client.mutable.create(content);
+    return this.#client.mutable.create(content, this.#replicaOption());
   }
 
   async readMutable(address: Address): Promise<MutableValue> {
     const value = await this.#client.mutable.read(address);
     if ('notModified' in value) throw new ShoalError('Conflict', 'an unconditional read answered not-modified', { subject: 'block' });
     return value;
+  }
+
+  readMutableIfNewer(address: Address, version: number): Promise<MutableValue | NotModified> {
+    return this.#client.mutable.read(address, { ifNewerThan: version });
   }
 
   updateMutable(address: Address, apply: ApplyFn): Promise<MutableValue> {
@@ -100,6 +127,10 @@ export class ClusterFsBlocks implements FsBlocks {
       usedBytes += member.usedBytes;
     }
     return { totalBytes, usedBytes };
+  }
+
+  #replicaOption(): { replicas?: number } {
+    return this.replicas === undefined ? {} : { replicas: this.replicas };
   }
 }
 

@@ -1,16 +1,18 @@
-// What the operations of one volume share: its stores, clock and limits, and the conversions between inodes,
-// directory entries and the protocol-neutral attributes.
+// What the operations of one volume share: its stores, caches, write gatherer, clock and limits, and the conversions
+// between inodes, directory entries and the protocol-neutral attributes (which show this gateway's gathered writes).
 import type { Clock } from '../../storage-node/base/clock.js';
 import { ShoalError } from '../../storage-node/base/errors.js';
 import type { Address } from '../../storage-node/blocks/address.js';
 import { ChunkStore } from './chunk-store.js';
 import { Directories } from './directory-pages.js';
 import { checkName, type DirEntry, type InodeType } from './directory.js';
-import { FileContent } from './file-content.js';
+import { FileContent, type GatheredWrites, type Published } from './file-content.js';
+import type { SealedRef } from './fat-record.js';
 import type { FsBlocks } from './fs-blocks.js';
 import type { FsLimits } from './fs-limits.js';
 import { ETAG_XATTR, type FileInode, type Inode } from './inode.js';
 import { InodeStore } from './inode-store.js';
+import { WriteGather } from './write-gather.js';
 
 export interface Attributes {
   readonly address: Address;
@@ -36,6 +38,8 @@ export class FsContext {
   readonly inodes: InodeStore;
   readonly dirs: Directories;
   readonly content: FileContent;
+  readonly chunks: ChunkStore;
+  readonly writes: WriteGather;
   readonly root: Address;
 
   constructor(options: { blocks: FsBlocks; clock: Clock; limits: FsLimits; root: Address }) {
@@ -43,9 +47,32 @@ export class FsContext {
     this.clock = options.clock;
     this.limits = options.limits;
     this.root = options.root;
-    this.inodes = new InodeStore(this.blocks);
+    this.inodes = new InodeStore(this.blocks, { cacheEntriesMax: this.limits.inodeCacheEntriesMax });
     this.dirs = new Directories(this.blocks, this.inodes, this.limits);
-    this.content = new FileContent(new ChunkStore(this.blocks), this.blocks, this.inodes, this.limits);
+    this.chunks = new ChunkStore(this.blocks, { cacheBytesMax: this.limits.chunkCacheBytesMax });
+    this.content = new FileContent(this.chunks, this.inodes, this.limits);
+    this.writes = new WriteGather({ chunks: this.chunks, limits: this.limits, publish: (address, writes) => this.#publishWrites(address, writes) });
+  }
+
+  /** One inode version for the gathered writes, then the entry's listing attributes, then the blocks they replaced. */
+  async #publishWrites(address: Address, writes: GatheredWrites): Promise<void> {
+    const published = await this.content.commit(address, writes, (inode) => {
+      const file = asFile(address, inode);
+      if (file.nlink === 0) throw new ShoalError('NotFound', `file ${address.toString('hex')} was removed`, { subject: 'inode' });
+      return file;
+    });
+    await this.afterPublish(address, published);
+  }
+
+  /** What follows every published content change: the entry's listing attributes refreshed and the replaced blocks freed. */
+  async afterPublish(address: Address, published: Published): Promise<void> {
+    await this.refreshEntry(address, published.done.inode);
+    await this.free(published.garbage);
+  }
+
+  /** Frees blocks the published inode versions no longer reference (signed removes). */
+  async free(refs: readonly SealedRef[]): Promise<void> {
+    if (refs.length > 0) await this.chunks.remove(refs.map((r) => r.address));
   }
 
   /** Wall time in whole milliseconds (inode times are integers). */
@@ -62,7 +89,12 @@ export class FsContext {
       address, version, type: inode.type, mode: inode.mode, uid: inode.uid, gid: inode.gid,
       atimeMs: inode.atimeMs, ctimeMs: inode.ctimeMs, xattrs: inode.xattrs,
     };
-    if (inode.type !== 'dir') return { ...common, nlink: inode.nlink, size: inode.size, mtimeMs: inode.mtimeMs };
+    if (inode.type !== 'dir') {
+      // This gateway's gathered writes show in its answers before they are committed (read-your-writes).
+      const gathered = inode.type === 'file' ? this.writes.view(address) : undefined;
+      if (gathered !== undefined) return { ...common, nlink: inode.nlink, size: Math.max(inode.size, gathered.end), mtimeMs: Math.max(inode.mtimeMs, gathered.mtimeMs) };
+      return { ...common, nlink: inode.nlink, size: inode.size, mtimeMs: inode.mtimeMs };
+    }
     const stats = await this.dirs.stats(address, inode);
     return { ...common, nlink: 2 + stats.subdirs, size: stats.count, mtimeMs: stats.mtimeMs };
   }

@@ -1,5 +1,7 @@
 // Inodes as mutable blocks: create, read and update as a function of the current inode (replayed when another gateway
-// won the version), with a missing block reported as a missing inode.
+// won the version), with a missing block reported as a missing inode. Decoded inodes are kept in a bounded cache and
+// revalidated by version on every read: a conditional read still asks a majority (so reads stay linearizable and
+// another gateway's change is seen at once), but an unchanged inode costs no content transfer and no decoding.
 import { isShoalError, type ShoalError } from '../../storage-node/base/errors.js';
 import type { Address } from '../../storage-node/blocks/address.js';
 import { asInodeError, type FsBlocks } from './fs-blocks.js';
@@ -13,21 +15,38 @@ export interface InodeVersion<I extends Inode = Inode> {
 
 export class InodeStore {
   readonly #blocks: FsBlocks;
+  readonly #entriesMax: number;
+  // Insertion order is recency (re-inserted on every use): the first key is the least recently used.
+  readonly #cache = new Map<string, InodeVersion>();
+  /** Reads answered from the cache after a not-modified revalidation, for tests and metrics. */
+  revalidated = 0;
 
-  constructor(blocks: FsBlocks) {
+  constructor(blocks: FsBlocks, options: { cacheEntriesMax?: number } = {}) {
     this.#blocks = blocks;
+    this.#entriesMax = options.cacheEntriesMax ?? 0;
   }
 
   async create(inode: Inode): Promise<InodeVersion> {
     const { address, version } = await this.#blocks.createMutable(encodeInode(inode));
-    return { address, version, inode };
+    return this.#remember({ address, version, inode });
   }
 
   async read(address: Address): Promise<InodeVersion> {
+    const key = address.toString('hex');
+    const cached = this.#cache.get(key);
     try {
+      if (cached !== undefined) {
+        const value = await this.#blocks.readMutableIfNewer(address, cached.version);
+        if ('notModified' in value) {
+          this.revalidated++;
+          return this.#remember(cached);
+        }
+        return this.#remember({ address, version: value.version, inode: decodeInodeAt(address, value.content) });
+      }
       const { version, content } = await this.#blocks.readMutable(address);
-      return { address, version, inode: decodeInodeAt(address, content) };
+      return this.#remember({ address, version, inode: decodeInodeAt(address, content) });
     } catch (err) {
+      this.#cache.delete(key);
       throw asInodeError(err, `inode ${address.toString('hex')}`);
     }
   }
@@ -42,9 +61,21 @@ export class InodeStore {
         const next = apply(decodeInodeAt(address, current));
         return isShoalError(next) ? next : encodeInode(next);
       });
-      return { address, version, inode: decodeInodeAt(address, content) };
+      return this.#remember({ address, version, inode: decodeInodeAt(address, content) });
     } catch (err) {
       throw asInodeError(err, `inode ${address.toString('hex')}`);
     }
+  }
+
+  #remember(value: InodeVersion): InodeVersion {
+    if (this.#entriesMax === 0) return value;
+    const key = value.address.toString('hex');
+    const cached = this.#cache.get(key);
+    // Concurrent operations finish in any order: never replace a newer version with an older one.
+    if (cached !== undefined && cached.version > value.version) return value;
+    this.#cache.delete(key);
+    this.#cache.set(key, value);
+    if (this.#cache.size > this.#entriesMax) this.#cache.delete(this.#cache.keys().next().value as string);
+    return value;
   }
 }

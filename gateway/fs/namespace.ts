@@ -8,7 +8,7 @@ import type { Address } from '../../storage-node/blocks/address.js';
 import { liveDir } from './directory-pages.js';
 import type { DirEntry } from './directory.js';
 import { entryFor, missingEntry, type Attributes, type FsContext } from './fs-context.js';
-import { MODE_PERMISSION_BITS, type Inode, type InodeAttrs } from './inode.js';
+import { MODE_PERMISSION_BITS, type FileData, type Inode, type InodeAttrs } from './inode.js';
 import { ACCESS_EXECUTE, ACCESS_WRITE, checkAccess, type Caller } from './permissions.js';
 
 /** The directory, checked live and writable by the caller. */
@@ -110,13 +110,29 @@ export async function remove(cx: FsContext, caller: Caller, dir: Address, name: 
   if (removed !== undefined) await dropLink(cx, removed.inode);
 }
 
-/** One link fewer; an inode without links is left for the collector (its chunks are not freed yet). */
+/**
+ * One link fewer. A file losing its last link drops its content in the same version, and its chunks and index blocks
+ * are freed once that version is published; its gathered writes are dropped. (The inode block itself stays, empty,
+ * for the background collector: mutable blocks are not removed yet.)
+ */
 export async function dropLink(cx: FsContext, address: Address): Promise<void> {
   const now = cx.nowMs();
-  await cx.inodes.update(address, (inode) => (inode.type === 'dir' ? { ...inode, removed: true as const, ctimeMs: now } : { ...inode, nlink: Math.max(0, inode.nlink - 1), ctimeMs: now }))
-    .catch((err: unknown) => {
-      if (!isShoalError(err, 'NotFound')) throw err;
-    });
+  let dropped: FileData | undefined;
+  const done = await cx.inodes.update(address, (inode) => {
+    dropped = undefined;
+    if (inode.type === 'dir') return { ...inode, removed: true as const, ctimeMs: now };
+    const nlink = Math.max(0, inode.nlink - 1);
+    if (nlink > 0 || inode.type !== 'file') return { ...inode, nlink, ctimeMs: now };
+    dropped = inode.data;
+    return { ...inode, nlink, size: 0, data: { kind: 'inline', bytes: Buffer.alloc(0) }, ctimeMs: now };
+  }).catch((err: unknown) => {
+    if (!isShoalError(err, 'NotFound')) throw err;
+    return undefined;
+  });
+  if (done === undefined || done.inode.type !== 'file' || done.inode.nlink > 0) return;
+  await cx.writes.discard(address);
+  // Best effort: the name is gone either way, and what is not freed here is the background collector's.
+  if (dropped !== undefined) await cx.free(await cx.content.blocksOf(dropped)).catch(() => undefined);
 }
 
 /**

@@ -17,6 +17,7 @@ import { checkAddress, checkString, checkTuple, checkUint, packRecord, RecordRea
 
 export const CATALOGUE_NAME = 'catalogue';
 const CATALOGUE_FORMAT_VERSION = 1;
+const REPLICAS_MAX = 16;
 const VOLUME_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/; // S3 bucket rules, so every volume is also a bucket
 
 export interface VolumeSettings {
@@ -59,17 +60,23 @@ export class Volumes {
     if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1 || chunkBytes + SEAL_OVERHEAD_BYTES > CONTENT_BLOCK_BYTES_MAX) {
       throw new ShoalError('Invalid', `a chunk is 1 byte to ${CONTENT_BLOCK_BYTES_MAX - SEAL_OVERHEAD_BYTES} bytes (4 MiB)`, { subject: 'volume' });
     }
+    const replicas = options.replicas ?? 3;
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > REPLICAS_MAX) {
+      throw new ShoalError('Invalid', `a volume keeps 1 to ${REPLICAS_MAX} copies of each block, not ${replicas}`, { subject: 'volume' });
+    }
     const now = Math.floor(this.#clock.wallMs());
-    const root = await new InodeStore(this.#blocks).create({
+    // The root directory is the volume's first block: it gets the volume's replication factor like every later one.
+    const blocks = this.#blocks.withReplicas(replicas);
+    const root = await new InodeStore(blocks).create({
       type: 'dir', mode: options.mode ?? 0o755, uid: options.uid ?? 0, gid: options.gid ?? 0, nlink: 2, size: 0,
       atimeMs: now, mtimeMs: now, ctimeMs: now, xattrs: new Map(), dir: { kind: 'entries', entries: [] },
     });
     const settings: VolumeSettings = {
-      name, id: this.#blocks.entropy.bytes(8).toString('hex'), root: root.address, replicas: options.replicas ?? 3, chunkBytes,
+      name, id: this.#blocks.entropy.bytes(8).toString('hex'), root: root.address, replicas, chunkBytes,
       owner: this.#owner.toString('hex'), createdMs: now,
     };
     // The root is its own parent (`..` of the root is the root), which needs its address first.
-    await new InodeStore(this.#blocks).update(root.address, (inode) => ({ ...inode, parent: root.address }));
+    await new InodeStore(blocks).update(root.address, (inode) => ({ ...inode, parent: root.address }));
     await this.#blocks.updateMutable(await this.#catalogue(), (content) => {
       const volumes = decodeCatalogue(content);
       if (volumes.some((v) => v.name === name)) return new ShoalError('Exists', `volume "${name}" already exists`, { subject: 'volume' });
@@ -96,7 +103,8 @@ export class Volumes {
   async open(name: string): Promise<{ settings: VolumeSettings; fs: FileSystem }> {
     const settings = await this.inspect(name);
     const limits = { ...this.#limits, chunkBytes: settings.chunkBytes };
-    return { settings, fs: new FileSystem({ blocks: this.#blocks, clock: this.#clock, limits, root: settings.root }) };
+    const blocks = this.#blocks.withReplicas(settings.replicas);
+    return { settings, fs: new FileSystem({ blocks, clock: this.#clock, limits, root: settings.root }) };
   }
 
   /** Deletes a volume whose root directory is empty (NotEmpty otherwise). */

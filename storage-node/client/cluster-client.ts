@@ -151,10 +151,10 @@ export class ClusterClient {
     return abortable(done, options.signal);
   }
 
-  async getContent(address: Address, options: { signal?: AbortSignal } = {}): Promise<ContentBlock> {
+  async getContent(address: Address, options: { signal?: AbortSignal; replicas?: number } = {}): Promise<ContentBlock> {
     const failures: string[] = [];
     let missing = 0;
-    for (const member of this.#readOrder(address)) {
+    for (const member of this.#readOrder(address, options.replicas)) {
       options.signal?.throwIfAborted();
       try {
         const block = await abortable(this.#batcher(member).get(address), options.signal);
@@ -180,7 +180,7 @@ export class ClusterClient {
   }
 
   /** Which nodes placement names for a block and which actually hold it (every serving member is asked). */
-  async statContent(address: Address): Promise<BlockStat> {
+  async statContent(address: Address, options: { replicas?: number } = {}): Promise<BlockStat> {
     const holders: Member[] = [];
     const unreachable: Member[] = [];
     await Promise.all(this.#view.members.filter(isServing).map(async (member) => {
@@ -191,7 +191,7 @@ export class ClusterClient {
       }
     }));
     const byId = (a: Member, b: Member): number => a.id.localeCompare(b.id);
-    return { placed: this.placement(address), holders: holders.sort(byId), unreachable: unreachable.sort(byId) };
+    return { placed: this.placement(address, options.replicas), holders: holders.sort(byId), unreachable: unreachable.sort(byId) };
   }
 
   /** Removes a block from every node that holds it; the signature is the owner's (signContentRemoval). */
@@ -222,8 +222,8 @@ export class ClusterClient {
   }
 
   /** Placed replicas in the caller's zone first, then the other placed ones, then everyone else (a block may sit off-placement until repair moves it). */
-  #readOrder(address: Address): Member[] {
-    const placed = this.placement(address);
+  #readOrder(address: Address, replicas: number | undefined): Member[] {
+    const placed = this.placement(address, replicas);
     const zone = this.#options.zone;
     const local = zone === undefined ? [] : placed.filter((m) => m.zone === zone);
     const rest = placed.filter((m) => !local.includes(m));

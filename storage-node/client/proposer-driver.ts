@@ -95,6 +95,7 @@ export class ProposerDriver {
   }
 
   #enqueue(to: string, message: AcceptorRequest<R>): void {
+    if (this.#closed) return;
     const queue = this.#outbox.get(to);
     if (queue) queue.push(message);
     else this.#outbox.set(to, [message]);
@@ -106,6 +107,7 @@ export class ProposerDriver {
 
   #flush(): void {
     this.#flushScheduled = false;
+    if (this.#closed) return;
     const outbox = this.#outbox;
     this.#outbox = new Map();
     const members = new Map(this.#options.members().map((m) => [m.id, m]));

@@ -1,4 +1,5 @@
 // One connection per node address, opened on first use and opened again after it drops.
+import { ShoalError } from '../base/errors.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import { WireConnection, type RequestOptions } from './wire-connection.js';
 
@@ -6,6 +7,7 @@ export class ConnectionPool {
   readonly #credentials: TlsCredentials;
   readonly #connections = new Map<string, Promise<WireConnection>>();
   readonly #connectTimeoutMs: number;
+  #closed = false;
 
   constructor(credentials: TlsCredentials, options: { connectTimeoutMs?: number } = {}) {
     this.#credentials = credentials;
@@ -14,6 +16,8 @@ export class ConnectionPool {
 
   /** Sends one request to the node at `address`; `expectedId` guards against a different node on that port. */
   async request(target: { address: string; id?: string }, op: string, body: unknown, options: RequestOptions = {}): Promise<unknown> {
+    // A closed pool opens nothing new: a late request must not keep the process alive.
+    if (this.#closed) throw new ShoalError('Unavailable', `connection pool closed; ${op} to ${target.address} not sent`, { subject: 'node' });
     const connection = await this.#connection(target);
     return connection.request(op, body, options);
   }
@@ -43,6 +47,7 @@ export class ConnectionPool {
   }
 
   close(): void {
+    this.#closed = true;
     for (const opening of this.#connections.values()) opening.then((c) => c.close(), () => {});
     this.#connections.clear();
   }

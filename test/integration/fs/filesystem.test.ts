@@ -1,6 +1,7 @@
 // Goal: gateway/fs on a real three-node cluster agrees with the in-memory model, and two clients creating entries in
 // one directory at once lose none. Method: `shoal node run` ×3; the seeded workload of fs-model.ts with testMin limits
-// (64-byte chunks, pages of 8 entries, FAT trees after 4 chunks); then two ClusterClients (two proposers, as two
+// (64-byte chunks, pages of 8 entries, FAT trees after 4 chunks, tiny write-gathering bounds), with a second
+// FileSystem (another gateway's caches) as the observer of each commit; then two ClusterClients (two proposers, as two
 // gateways) each create 40 files in one directory concurrently, and the listing must hold all 80.
 import test from 'ava';
 import { ClusterFsBlocks } from '../../../gateway/fs/fs-blocks.js';
@@ -26,10 +27,11 @@ test.serial('a seeded workload on a three-node cluster agrees with the model aft
   const volumes = new Volumes({ blocks, clock: new SystemClock(), limits: FS_LIMITS_TEST_MIN, owner: owner.publicKey });
   await volumes.create('model');
   const { fs } = await volumes.open('model');
+  const observer = (await volumes.open('model')).fs;
   const seed = process.env['SHOAL_SEED'] ?? String(Date.now() % 100_000);
   t.log(`SHOAL_SEED=${seed}`);
   const started = Date.now();
-  const result = await runWorkload(fs, { seed, steps: STEPS, writeBytesMax: 3 * FS_LIMITS_TEST_MIN.chunkBytes, fullCheckEvery: 50 });
+  const result = await runWorkload(fs, { seed, steps: STEPS, writeBytesMax: 3 * FS_LIMITS_TEST_MIN.chunkBytes, fullCheckEvery: 50, observer });
   t.log(`${result.steps} steps in ${Date.now() - started} ms: ${JSON.stringify(result.counts)}`);
   t.deepEqual((await volumes.list()).map((v) => v.name), ['model']);
   t.true(fs.statfs().totalBytes > 0);

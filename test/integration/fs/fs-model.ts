@@ -1,5 +1,9 @@
 // A plain in-memory model of the filesystem's semantics and a seeded workload that runs random operations against
 // gateway/fs and the model side by side, comparing outcomes (result or error kind) and state after every step.
+//
+// Writes are gathered in the gateway: the filesystem under test must show them at once (read-your-writes), and an
+// observer (a second FileSystem on the same blocks, as a second gateway) must see a file's data after its commit, and
+// the whole tree after the final commit of everything.
 import { isShoalError } from '../../../storage-node/base/errors.js';
 import { Random } from '../../../storage-node/base/random.js';
 import type { Address } from '../../../storage-node/blocks/address.js';
@@ -7,6 +11,7 @@ import type { FileSystem } from '../../../gateway/fs/filesystem.js';
 import { ROOT_CALLER } from '../../../gateway/fs/permissions.js';
 
 type MFile = { type: 'file'; data: Buffer; nlink: number };
+const newFile = (): MFile => ({ type: 'file', data: Buffer.alloc(0), nlink: 1 });
 type MDir = { type: 'dir'; entries: Map<string, MNode> };
 type MLink = { type: 'symlink'; target: string; nlink: number };
 type MNode = MFile | MDir | MLink;
@@ -52,7 +57,7 @@ export class FsModel {
   create(dir: MDir, name: string, exclusive: boolean): Outcome {
     const existing = dir.entries.get(name);
     if (existing !== undefined) return exclusive ? 'Exists' : existing.type === 'dir' ? 'IsDir' : 'ok';
-    dir.entries.set(name, { type: 'file', data: Buffer.alloc(0), nlink: 1 });
+    dir.entries.set(name, newFile());
     return 'ok';
   }
 
@@ -149,6 +154,8 @@ export interface WorkloadOptions {
   readonly writeBytesMax: number;
   /** Every this many steps, the whole tree is compared (the touched directories and file always are). */
   readonly fullCheckEvery: number;
+  /** A second FileSystem on the same blocks (another gateway): it must see each file's data after its commit. */
+  readonly observer?: FileSystem;
   readonly log?: (line: string) => void;
 }
 
@@ -168,10 +175,26 @@ export async function runWorkload(fs: FileSystem, options: WorkloadOptions): Pro
     if (op.expected !== op.actual) fail(`step ${step}: ${op.description}: the model says ${op.expected}, gateway/fs says ${op.actual}`);
     const problems = [];
     for (const path of op.touchedDirs) problems.push(...await compareDir(fs, model, path, random));
+    if (op.committed !== undefined && options.observer !== undefined) problems.push(...await compareFile(options.observer, op.committed.path, op.committed.file, 'the observer'));
     if (step % options.fullCheckEvery === 0 || step === options.steps) problems.push(...await compareTree(fs, model, random));
     if (problems.length > 0) fail(`after step ${step} (${op.description}):\n  ${problems.slice(0, 10).join('\n  ')}`);
   }
+  await fs.commitAll();
+  if (options.observer !== undefined) {
+    const problems = await compareTree(options.observer, model, random);
+    if (problems.length > 0) fail(`after committing everything, the observer sees:\n  ${problems.slice(0, 10).join('\n  ')}`);
+  }
   return { steps: options.steps, counts };
+}
+
+/** A file's size and content through `fs` (resolved by path) against the model. */
+async function compareFile(fs: FileSystem, path: readonly string[], file: MFile, who: string): Promise<string[]> {
+  const address = await resolve(fs, path).catch(() => undefined);
+  if (address === undefined) return [`${who}: /${path.join('/')} cannot be resolved`];
+  const attrs = await fs.getattr(address);
+  const { data } = await fs.read(ROOT_CALLER, address, 0, file.data.length + 10);
+  if (attrs.size !== file.data.length || !data.equals(file.data)) return [`${who}: /${path.join('/')} has ${attrs.size} bytes (${data.length} read), the model ${file.data.length}${attrs.size === file.data.length ? ', and they differ' : ''}`];
+  return [];
 }
 
 interface Step {
@@ -180,6 +203,8 @@ interface Step {
   readonly expected: Outcome;
   readonly actual: Outcome;
   readonly touchedDirs: readonly string[][];
+  /** A file just committed: the observer must see the model's data. */
+  readonly committed?: { readonly path: readonly string[]; readonly file: MFile };
 }
 
 async function resolve(fs: FileSystem, path: readonly string[]): Promise<Address> {
@@ -195,7 +220,7 @@ async function oneStep(fs: FileSystem, model: FsModel, random: Random, options: 
   const dir = model.dirAt(dirPath) as MDir;
   const name = random.pick(NAMES);
   const files = model.files();
-  const kinds = ['create', 'create', 'create', 'mkdir', 'write', 'write', 'write', 'truncate', 'read', 'remove', 'rmdir', 'rename', 'rename', 'link', 'symlink'];
+  const kinds = ['create', 'create', 'create', 'mkdir', 'write', 'write', 'write', 'commit', 'truncate', 'read', 'remove', 'rmdir', 'rename', 'rename', 'link', 'symlink'];
   const kind = random.pick(kinds);
   const at = dirPath.join('/') || '/';
   const dirAddress = await resolve(fs, dirPath);
@@ -255,6 +280,10 @@ async function fileStep(
       const length = 1 + random.int(options.writeBytesMax * 2);
       const expected = `ok:${file.data.subarray(offset, offset + length).toString('hex')}`;
       return step(`read ${where} @${offset} +${length}`, expected, await outcomeOf(async () => (await fs.read(ROOT_CALLER, address, offset, length)).data), []);
+    }
+    case 'commit': {
+      const actual = await outcomeOf(() => fs.commit(address));
+      return { ...step(`commit ${where} (${size} bytes)`, 'ok', actual, [parent]), committed: { path, file } };
     }
     case 'link':
       return step(`link ${where} as ${dirPath.join('/') || '/'} ${name}`, model.link(file, model.dirAt(dirPath) as MDir, name), await outcomeOf(() => fs.link(ROOT_CALLER, address, dirAddress, name)));

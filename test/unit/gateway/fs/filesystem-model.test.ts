@@ -1,10 +1,14 @@
 // Goal: gateway/fs behaves like a plain in-memory filesystem model across random operation sequences, with paging,
-// multi-chunk files and FAT index trees exercised (testMin limits). Method: the shared seeded workload of
-// test/integration/fs/fs-model.ts over an in-memory block twin; fixed seeds plus SHOAL_SEED when given.
+// multi-chunk files, FAT index trees, gathered writes and forced commits exercised (testMin limits), and it frees
+// exactly what it no longer references. Method: the shared seeded workload of test/integration/fs/fs-model.ts over an
+// in-memory block twin, with a second FileSystem on the same blocks as the observer (another gateway); afterwards every
+// content block stored must be referenced by some inode and every reference must resolve. Fixed seeds plus SHOAL_SEED.
 import test from 'ava';
 import { FS_LIMITS_TEST_MIN } from '../../../../gateway/fs/fs-limits.js';
 import { decodeDirPage } from '../../../../gateway/fs/directory.js';
 import { decodeInode } from '../../../../gateway/fs/inode.js';
+import { ChunkStore } from '../../../../gateway/fs/chunk-store.js';
+import { allBlocks } from '../../../../gateway/fs/fat.js';
 import { Volumes } from '../../../../gateway/fs/volume.js';
 import { runWorkload } from '../../../integration/fs/fs-model.js';
 import { MemoryFsBlocks, SteppingClock } from './memory-fs-blocks.js';
@@ -17,10 +21,31 @@ for (const seed of seeds) {
     const volumes = new Volumes({ blocks, clock: new SteppingClock(), limits: FS_LIMITS_TEST_MIN, owner: Buffer.alloc(32, 7) });
     await volumes.create('model');
     const { fs } = await volumes.open('model');
-    const result = await runWorkload(fs, { seed, steps: 600, writeBytesMax: 3 * FS_LIMITS_TEST_MIN.chunkBytes, fullCheckEvery: 50 });
+    const observer = (await volumes.open('model')).fs;
+    const result = await runWorkload(fs, { seed, steps: 600, writeBytesMax: 3 * FS_LIMITS_TEST_MIN.chunkBytes, fullCheckEvery: 50, observer });
     t.log(JSON.stringify(result.counts));
     t.is(result.steps, 600);
+    const { stored, referenced } = await blockCensus(blocks);
+    t.deepEqual([...referenced].filter((a) => !stored.has(a)), [], 'no inode references a freed block');
+    t.deepEqual([...stored].filter((a) => !referenced.has(a)), [], 'every stored block is referenced: overwrites, truncates and unlinks freed theirs');
   });
+}
+
+/** Content blocks stored, and those the inodes reference (chunks and FAT index blocks, found through the trees). */
+async function blockCensus(blocks: MemoryFsBlocks): Promise<{ stored: Set<string>; referenced: Set<string> }> {
+  const store = new ChunkStore(blocks, { cacheBytesMax: 0 });
+  const referenced = new Set<string>();
+  for (const { content } of blocks.mutable.values()) {
+    let inode;
+    try {
+      inode = decodeInode(content);
+    } catch {
+      continue; // a directory page or the catalogue
+    }
+    if (inode.type !== 'file' || inode.data.kind !== 'fat') continue;
+    for (const ref of await allBlocks(store, FS_LIMITS_TEST_MIN, inode.data.fat)) referenced.add(ref.address.toString('hex'));
+  }
+  return { stored: new Set(blocks.content.keys()), referenced };
 }
 
 test('the workload reaches directory pages, page splits and FAT index trees (testMin limits)', async (t) => {

@@ -5,21 +5,42 @@ import type { Clock } from '../../../../storage-node/base/clock.js';
 import { Random, SeededEntropy, type Entropy } from '../../../../storage-node/base/random.js';
 import type { Address } from '../../../../storage-node/blocks/address.js';
 import { newContentBlock } from '../../../../storage-node/blocks/immutable.js';
-import type { ApplyFn, Capacity, FsBlocks, MutableValue } from '../../../../gateway/fs/fs-blocks.js';
+import type { ApplyFn, Capacity, FsBlocks, MutableValue, NotModified } from '../../../../gateway/fs/fs-blocks.js';
 
 const OWNER = Buffer.alloc(32, 7);
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+interface MemoryState {
+  readonly entropy: Entropy;
+  readonly content: Map<string, Buffer>;
+  readonly mutable: Map<string, { version: number; content: Buffer }>;
+  readonly named: Map<string, Address>;
+  readonly replicasOf: Map<string, number | undefined>;
+  readonly calls: Record<string, number>;
+}
+
 export class MemoryFsBlocks implements FsBlocks {
   readonly entropy: Entropy;
-  readonly content = new Map<string, Buffer>();
-  readonly mutable = new Map<string, { version: number; content: Buffer }>();
-  readonly named = new Map<string, Address>();
-  /** Calls by kind, for tests that count consensus writes. */
-  readonly calls: Record<string, number> = {};
+  readonly content: Map<string, Buffer>;
+  readonly mutable: Map<string, { version: number; content: Buffer }>;
+  readonly named: Map<string, Address>;
+  /** The replica count each block was created with (undefined: the client's default), for tests of a volume's R. */
+  readonly replicasOf: Map<string, number | undefined>;
+  /** Calls by kind, for tests that count consensus writes and fetches. */
+  readonly calls: Record<string, number>;
+  readonly replicas: number | undefined;
+  readonly #state: MemoryState;
 
-  constructor(seed = 'memory') {
-    this.entropy = new SeededEntropy(new Random(seed));
+  constructor(seed = 'memory', shared?: { state: MemoryState; replicas: number }) {
+    this.#state = shared?.state ?? {
+      entropy: new SeededEntropy(new Random(seed)), content: new Map(), mutable: new Map(), named: new Map(), replicasOf: new Map(), calls: {},
+    };
+    ({ entropy: this.entropy, content: this.content, mutable: this.mutable, named: this.named, replicasOf: this.replicasOf, calls: this.calls } = this.#state);
+    this.replicas = shared?.replicas;
+  }
+
+  withReplicas(replicas: number): MemoryFsBlocks {
+    return new MemoryFsBlocks('', { state: this.#state, replicas });
   }
 
   #count(kind: string): void {
@@ -31,10 +52,12 @@ export class MemoryFsBlocks implements FsBlocks {
     await tick();
     const { address } = newContentBlock(OWNER, data, this.entropy);
     this.content.set(address.toString('hex'), Buffer.from(data));
+    this.replicasOf.set(address.toString('hex'), this.replicas);
     return address;
   }
 
   async getContent(address: Address): Promise<Buffer> {
+    this.#count('getContent');
     await tick();
     const data = this.content.get(address.toString('hex'));
     if (data === undefined) throw new ShoalError('NotFound', 'no such content block', { subject: 'block' });
@@ -42,6 +65,7 @@ export class MemoryFsBlocks implements FsBlocks {
   }
 
   async removeContent(address: Address): Promise<void> {
+    this.#count('removeContent');
     await tick();
     this.content.delete(address.toString('hex'));
   }
@@ -51,14 +75,23 @@ export class MemoryFsBlocks implements FsBlocks {
     await tick();
     const address = this.entropy.bytes(32);
     this.mutable.set(address.toString('hex'), { version: 1, content });
+    this.replicasOf.set(address.toString('hex'), this.replicas);
     return { address, version: 1, content };
   }
 
   async readMutable(address: Address): Promise<MutableValue> {
+    this.#count('readMutable');
     await tick();
     const block = this.mutable.get(address.toString('hex'));
     if (block === undefined) throw new ShoalError('NotFound', 'no such block', { subject: 'block' });
     return { address, ...block };
+  }
+
+  async readMutableIfNewer(address: Address, version: number): Promise<MutableValue | NotModified> {
+    const value = await this.readMutable(address);
+    if (value.version > version) return value;
+    this.#count('notModified');
+    return { address, version: value.version, notModified: true };
   }
 
   async updateMutable(address: Address, apply: ApplyFn): Promise<MutableValue> {
