@@ -6,6 +6,7 @@ import { registerNodeCommands } from '../../storage-node/cli/node-commands.js';
 import { DEFAULT_CLUSTER_DIR } from './cli-context.js';
 import { registerBlockCommands } from './commands/block.js';
 import { registerClusterUp } from './commands/cluster-up.js';
+import { registerGatewayCommands } from './commands/gateway.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerVolumeCommands } from './commands/volume.js';
 
@@ -19,6 +20,7 @@ registerClusterUp(program);
 registerBlockCommands(program);
 registerStatusCommands(program);
 registerVolumeCommands(program);
+registerGatewayCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@
 import { isShoalError } from '../../storage-node/base/errors.js';
 import type { NfsContext } from '../nfs/nfs-context.js';
 import { writeFh } from '../nfs/codec.js';
+import { mountAllowed } from '../nfs/exports.js';
 import { auth_flavor } from '../rpc/rpc-message.js';
 import { nullProcedure, VOID_RESULTS, type RpcProgram } from '../rpc/rpc-program.js';
 import type { XdrWriter } from '../rpc/xdr-writer.js';
@@ -72,6 +73,10 @@ export function mountProgram(nfs: NfsContext, mounts: MountList = new MountList(
           if (name === undefined) return mntFailed(mountstat3.MNT3ERR_NOENT);
           try {
             const { settings } = await nfs.openVolume(await nfs.volumes.inspect(name));
+            if (!(await mountAllowed(nfs, settings, call.remoteAddress))) {
+              call.log.info({ path, volume: name }, 'mount.refused');
+              return mntFailed(mountstat3.MNT3ERR_ACCES);
+            }
             const fh = nfs.rootHandle(settings);
             mounts.add({ ml_hostname: call.remoteAddress, ml_directory: path });
             call.log.info({ path, volume: name }, 'mount.mnt');

@@ -15,6 +15,7 @@ import { fattrOf } from './attrs.js';
 import { writeStatus } from './codec.js';
 import { DirCookies } from './dir-cookies.js';
 import { nfsstatOf } from './errors.js';
+import type { ExportSource } from './exports.js';
 import { decodeFileHandle, encodeFileHandle } from './file-handle.js';
 import { nfsstat3, NFS3_WRITEVERFSIZE, type fattr3, type nfs_fh3, type post_op_attr, type wcc_data } from './types.js';
 
@@ -38,6 +39,8 @@ export interface NfsContextOptions {
   /** RFC 1813 §3.3.7 writeverf3: changes each time the gateway starts, so clients resend uncommitted writes. */
   readonly writeVerifier: Buffer;
   readonly log: Logger;
+  /** Per-volume export options (exports.ts); without them every client may do anything the mode bits allow. */
+  readonly exports?: ExportSource;
 }
 
 export function newWriteVerifier(entropy: Entropy): Buffer {
@@ -48,6 +51,7 @@ export class NfsContext {
   readonly volumes: Volumes;
   readonly writeVerifier: Buffer;
   readonly log: Logger;
+  readonly exports: ExportSource | undefined;
   readonly cookies = new DirCookies();
   readonly #open = new Map<string, Promise<{ settings: VolumeSettings; fs: FileSystem }>>();
 
@@ -56,6 +60,13 @@ export class NfsContext {
     this.volumes = options.volumes;
     this.writeVerifier = options.writeVerifier;
     this.log = options.log;
+    this.exports = options.exports;
+  }
+
+  /** Stores every gathered write of every open volume (a gateway stopping commits what clients have not yet). */
+  async commitAll(): Promise<void> {
+    const opened = await Promise.allSettled([...this.#open.values()]);
+    await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.fs.commitAll() : undefined)));
   }
 
   /** The volume's FileSystem, opened once per gateway: a second instance would gather writes apart from the first. */

@@ -116,10 +116,12 @@ export function createS3App(options: S3Options): Koa<S3State> {
           await options.volumes.create(op.bucket);
           ctx.set('location', `/${op.bucket}`);
           ctx.status = 200;
+          ctx.body = ''; // Koa would otherwise send "OK", which awscli tries to parse as XML
           return;
         case 'HeadBucket':
           await buckets.fs(op.bucket);
           ctx.status = 200;
+          ctx.body = ''; // Koa would otherwise send "OK", which awscli tries to parse as XML
           ctx.set('x-amz-bucket-region', region);
           return;
         case 'DeleteBucket':
@@ -150,6 +152,7 @@ export function createS3App(options: S3Options): Koa<S3State> {
           });
           ctx.set('etag', `"${stored.etag}"`);
           ctx.status = 200;
+          ctx.body = ''; // Koa would otherwise send "OK", which awscli tries to parse as XML
           return;
         }
         case 'CopyObject': {

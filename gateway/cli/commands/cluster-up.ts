@@ -6,8 +6,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { SystemClock } from '../../../storage-node/base/clock.js';
 import { ShoalError } from '../../../storage-node/base/errors.js';
-import { hasClusterDir, initClusterDir } from '../../../storage-node/cli/cluster-dir.js';
+import { clientCredentials, hasClusterDir, initClusterDir, readAdminIdentity } from '../../../storage-node/cli/cluster-dir.js';
+import { ClusterClient } from '../../../storage-node/client/cluster-client.js';
+import { systemEntropy } from '../../../storage-node/system.js';
+import { ClusterFsBlocks } from '../../fs/fs-blocks.js';
+import { FS_LIMITS_DEFAULT } from '../../fs/fs-limits.js';
+import { Volumes } from '../../fs/volume.js';
 import { ENDPOINTS_FILE, type Endpoints } from '../cli-context.js';
 
 interface ClusterUpFlags {
@@ -15,17 +21,22 @@ interface ClusterUpFlags {
   data: string;
   basePort: string;
   capacity: string;
+  nfs: string;
+  portmap: string;
 }
+
+/** The volume a new local cluster gets, so that the printed mount command works at once. */
+const DEFAULT_VOLUME = 'vol';
 
 const SHOAL_BIN = fileURLToPath(new URL('../../../../bin/shoal.js', import.meta.url));
 
-/** Starts one node and resolves once its log says it serves, with the address it serves on. */
-function startNode(args: string[], logFile: string): Promise<{ child: ChildProcess; address: string }> {
+/** Starts one node (or gateway) and resolves once its log says `event`, with that log line. */
+function startProcess<E>(args: string[], logFile: string, event: string): Promise<{ child: ChildProcess; line: E }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [SHOAL_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(logFile, { flags: 'a' });
     let buffered = '';
-    const onExit = (code: number | null): void => reject(new ShoalError('Unavailable', `node exited with code ${code} before serving; see ${logFile}`, { subject: 'node' }));
+    const onExit = (code: number | null): void => reject(new ShoalError('Unavailable', `${args[0]} exited with code ${code} before serving; see ${logFile}`, { subject: 'node' }));
     child.once('exit', onExit);
     child.stderr?.pipe(log);
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -34,11 +45,10 @@ function startNode(args: string[], logFile: string): Promise<{ child: ChildProce
       for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        if (!line.includes('"node.serving"')) continue;
-        const event = JSON.parse(line) as { address: string };
+        if (!line.includes(`"${event}"`)) continue;
         child.off('exit', onExit);
         buffered = '';
-        resolvePromise({ child, address: event.address });
+        resolvePromise({ child, line: JSON.parse(line) as E });
       }
     });
   });
@@ -52,6 +62,8 @@ export function registerClusterUp(program: Command): void {
     .option('--data <dir>', 'where the cluster directory, node data and logs live', './data')
     .option('--base-port <port>', 'first node listens here, the next on the port after', '7001')
     .option('--capacity <size>', 'capacity of each node', '10GiB')
+    .option('--nfs <port>', 'NFSv3 and MOUNT port of the gateway ("off": no gateway)', '2049')
+    .option('--portmap <port>', 'portmapper port of the gateway ("off": none); when it cannot bind, its log says so', '111')
     .action(async (flags: ClusterUpFlags) => {
       const count = Number(flags.nodes);
       const basePort = Number(flags.basePort);
@@ -65,8 +77,19 @@ export function registerClusterUp(program: Command): void {
         console.log(`created cluster ${info.id} in ${clusterDir}`);
       }
       const children: ChildProcess[] = [];
+      let gateway: ChildProcess | undefined;
+      // The gateway first, so that it commits what clients wrote while the nodes still serve; then the nodes.
       const stopAll = (): void => {
-        for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+        const stopNodes = (): void => {
+          for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+        };
+        if (gateway === undefined || gateway.exitCode !== null) return stopNodes();
+        const timer = setTimeout(stopNodes, 15_000);
+        gateway.once('exit', () => {
+          clearTimeout(timer);
+          stopNodes();
+        });
+        gateway.kill('SIGTERM');
       };
       process.on('SIGINT', stopAll);
       process.on('SIGTERM', stopAll);
@@ -78,10 +101,10 @@ export function registerClusterUp(program: Command): void {
             '--zone', `zone-${i}`, '--rack', 'rack-1', '--capacity', flags.capacity, '--metrics', `127.0.0.1:${basePort + 1000 + i - 1}`,
             ...(addresses[0] === undefined ? [] : ['--join', addresses[0]]),
           ];
-          const started = await startNode(args, join(data, `node${i}.log`));
+          const started = await startProcess<{ address: string }>(args, join(data, `node${i}.log`), 'node.serving');
           children.push(started.child);
-          addresses.push(started.address);
-          console.log(`node ${i}  ${started.address}  zone-${i}  metrics http://127.0.0.1:${basePort + 1000 + i - 1}/metrics  log ${join(data, `node${i}.log`)}`);
+          addresses.push(started.line.address);
+          console.log(`node ${i}  ${started.line.address}  zone-${i}  metrics http://127.0.0.1:${basePort + 1000 + i - 1}/metrics  log ${join(data, `node${i}.log`)}`);
         }
       } catch (err) {
         stopAll();
@@ -90,8 +113,41 @@ export function registerClusterUp(program: Command): void {
       const endpoints: Endpoints = { nodes: addresses };
       await writeFile(join(clusterDir, ENDPOINTS_FILE), `${JSON.stringify(endpoints, null, 2)}\n`);
       console.log(`\n${count} storage nodes up. Try: echo hello > /tmp/hello && node bin/shoal.js block put /tmp/hello --dir ${clusterDir}`);
+      if (flags.nfs !== 'off') {
+        try {
+          await ensureDefaultVolume(clusterDir, addresses, Math.min(3, count));
+          const logFile = join(data, 'gateway.log');
+          const started = await startProcess<{ nfsPort: number; portmapPort?: number }>([
+            'gateway', 'run', '--dir', clusterDir, '--join', addresses.join(','), '--nfs', flags.nfs, '--portmap', flags.portmap, '--listen-host', '127.0.0.1',
+          ], logFile, 'gateway.serving');
+          gateway = started.child;
+          const { nfsPort, portmapPort } = started.line;
+          console.log(`gateway  NFSv3 127.0.0.1:${nfsPort} (MOUNT on the same port)  portmap ${portmapPort === undefined ? 'off' : `127.0.0.1:${portmapPort}`}  log ${logFile}`);
+          console.log(`  mount -t nfs -o port=${nfsPort},mountport=${nfsPort},nfsvers=3,tcp 127.0.0.1:/${DEFAULT_VOLUME} /mnt`);
+          console.log(`  libnfs: nfs-ls 'nfs://127.0.0.1/${DEFAULT_VOLUME}?version=3&nfsport=${nfsPort}&mountport=${nfsPort}'`);
+        } catch (err) {
+          console.log(`gateway did not start: ${(err as Error).message} (the storage nodes go on; pick another --nfs port, or --nfs off)`);
+        }
+      }
       console.log('Ctrl-C stops them all.');
-      await Promise.all(children.map((child) => new Promise((done) => (child.exitCode === null ? child.once('exit', done) : done(null)))));
+      await Promise.all([...children, ...(gateway === undefined ? [] : [gateway])].map((child) => new Promise((done) => (child.exitCode === null ? child.once('exit', done) : done(null)))));
       console.log('all nodes stopped');
     });
+}
+
+/** Creates volume `vol` when the cluster has no volume yet (a first run), as the admin identity. */
+async function ensureDefaultVolume(clusterDir: string, seeds: readonly string[], replicas: number): Promise<void> {
+  const owner = await readAdminIdentity(clusterDir);
+  const client = await ClusterClient.connect({ credentials: await clientCredentials(clusterDir, 'cli'), seeds, owner, entropy: systemEntropy });
+  try {
+    const volumes = new Volumes({ blocks: new ClusterFsBlocks(client, owner, systemEntropy), clock: new SystemClock(), limits: FS_LIMITS_DEFAULT, owner: owner.publicKey });
+    if ((await volumes.list()).length > 0) return;
+    const settings = await volumes.create(DEFAULT_VOLUME, { replicas });
+    console.log(`created volume ${settings.name} (${settings.replicas} replicas)`);
+    await client.settled();
+  } finally {
+    // Let the proposer's last flush run before closing (see volume.ts).
+    await new Promise((resolve) => setImmediate(resolve));
+    client.close();
+  }
 }
