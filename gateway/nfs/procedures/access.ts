@@ -1,9 +1,13 @@
-// NFSPROC3_ACCESS (RFC 1813 §3.3.4): which of the asked access bits the caller has, from the mode bits as the fs checks them.
+// NFSPROC3_ACCESS (RFC 1813 §3.3.4): which of the asked access bits the caller has, from the mode bits as the fs checks them;
+// on a read-only export never MODIFY, EXTEND or DELETE (the changes it would refuse with NFS3ERR_ROFS).
 import { mayAccess, ACCESS_EXECUTE, ACCESS_READ, ACCESS_WRITE, type Caller } from '../../fs/permissions.js';
 import type { Attributes } from '../../fs/filesystem.js';
 import { readFh, writePostOpAttr } from '../codec.js';
 import { failed, ok, type NfsHandler } from '../nfs-context.js';
 import { ACCESS3 } from '../types.js';
+
+/** The bits that ask for a change: a read-only export grants none of them. */
+export const ACCESS3_CHANGES = ACCESS3.MODIFY | ACCESS3.EXTEND | ACCESS3.DELETE;
 
 /** The granted subset of `asked`. DELETE is about entries of a directory (RFC 1813 §3.3.4), so a file never grants it. */
 export function grantedAccess(attributes: Pick<Attributes, 'type' | 'mode' | 'uid' | 'gid'>, caller: Caller, asked: number): number {
@@ -27,7 +31,8 @@ export const access: NfsHandler = async (args, call, nfs) => {
   try {
     const target = await nfs.resolve(object);
     const attributes = await target.fs.getattr(target.address);
-    const granted = grantedAccess(attributes, nfs.callerOf(call), asked);
+    const readOnly = (await nfs.exports?.optionsOf(target.volume.id))?.readOnly === true;
+    const granted = grantedAccess(attributes, nfs.callerOf(call), asked) & (readOnly ? ~ACCESS3_CHANGES : ~0);
     const fattr = nfs.fattr(target, attributes);
     return ok((w) => {
       writePostOpAttr(w, fattr);

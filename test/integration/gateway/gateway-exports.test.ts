@@ -55,6 +55,11 @@ test.serial('exports: read-only, root squash and allowed addresses', async (t) =
   t.is(r.readUint(), nfsstat3.NFS3ERR_NOENT);
   r = await nfs(NFSPROC3.GETATTR, (w) => writeFh(w, ro.fh!));
   t.is(r.readUint(), nfsstat3.NFS3_OK, 'reads are served');
+  // ACCESS (RFC 1813 §3.3.4) as root on the 0755 root directory: READ and LOOKUP, never MODIFY, EXTEND or DELETE.
+  r = await nfs(NFSPROC3.ACCESS, (w) => { writeFh(w, ro.fh!); w.writeUint(0x3f); });
+  t.is(r.readUint(), nfsstat3.NFS3_OK);
+  t.true(r.readBool()); readFattr(r);
+  t.is(r.readUint(), 0x01 | 0x02, 'a read-only export grants READ and LOOKUP only');
 
   // Root squash: root makes a world-writable directory while the export does not squash, then the export squashes
   // to 4242:4343 and a file root creates in it belongs to them.
