@@ -16,6 +16,12 @@ export interface GatewayConfig {
   readonly nfsPort: number;
   /** Portmapper port (RFC 1833; 111 for a plain `mount -t nfs`), or undefined for none. */
   readonly portmapPort: number | undefined;
+  /** S3 port (0: any free port, logged in gateway.serving), or undefined for no S3. */
+  readonly s3Port: number | undefined;
+  /** Endpoint names under which `<bucket>.<domain>` addresses a bucket (S3 virtual-host style). */
+  readonly s3Domains: readonly string[];
+  /** How long S3 access keys read from the cluster are used before they are read again. */
+  readonly keysRefreshMs: number;
   /** The caller's zone: reads go to a replica there first. */
   readonly zone?: string;
   /** How long export options read from the cluster are used before they are read again. */
@@ -29,6 +35,7 @@ export const GATEWAY_DEFAULTS = {
   nfsPort: 2049,
   portmapPort: 111,
   exportsRefreshMs: 5_000,
+  keysRefreshMs: 10_000,
   logLevel: 'info',
 } as const;
 
@@ -48,6 +55,13 @@ export function validateGatewayConfig(config: GatewayConfig): GatewayConfig {
   };
   port('--nfs', config.nfsPort, true);
   if (config.portmapPort !== undefined) port('--portmap', config.portmapPort, true);
+  if (config.s3Port !== undefined) port('--s3', config.s3Port, true);
+  for (const domain of config.s3Domains) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(domain)) fail(`--s3-domain "${domain}": give a DNS name such as s3.example.com`);
+  }
+  if (!Number.isSafeInteger(config.keysRefreshMs) || config.keysRefreshMs < 0 || config.keysRefreshMs > 3_600_000) {
+    fail(`--keys-refresh: give a duration from 0s to 1h (got ${config.keysRefreshMs} ms)`);
+  }
   if (config.zone !== undefined && !NAME.test(config.zone)) fail(`--zone "${config.zone}": use letters, digits, '.', '_' or '-'`);
   if (!Number.isSafeInteger(config.exportsRefreshMs) || config.exportsRefreshMs < 0 || config.exportsRefreshMs > 3_600_000) {
     fail(`--exports-refresh: give a duration from 0s to 1h (got ${config.exportsRefreshMs} ms)`);

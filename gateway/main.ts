@@ -1,5 +1,6 @@
 // Composition root of a gateway: a ClusterClient with the gateway's certificate and the admin identity as the owner of
-// the volumes, the volumes as FileSystems, NFSv3 + MOUNT on one RPC server, a portmapper when it may bind, pino logs.
+// the volumes, the volumes as FileSystems, NFSv3 + MOUNT on one RPC server, a portmapper when it may bind, S3 (with
+// the access keys kept in the cluster) when asked, pino logs.
 // Stopping commits every gathered write before the connections close.
 import type { AddressInfo } from 'node:net';
 import { SystemClock } from '../storage-node/base/clock.js';
@@ -17,10 +18,14 @@ import { NfsContext, newWriteVerifier } from './nfs/nfs-context.js';
 import { nfsProgram } from './nfs/nfs-program.js';
 import { startPortmap } from './portmap/portmap-program.js';
 import { RpcServer } from './rpc/rpc-server.js';
+import { startS3Server, type S3Server } from './s3/app.js';
+import { ClusterKeyStore } from './s3/cluster-keys.js';
 
 export interface RunningGateway {
   readonly nfs: AddressInfo;
   readonly portmap: AddressInfo | undefined;
+  /** The S3 port, when serving S3. */
+  readonly s3Port: number | undefined;
   /** Commits every gathered write, then closes the listeners and the cluster connections. */
   stop(): Promise<void>;
 }
@@ -58,10 +63,25 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
       log.warn({ port: config.portmapPort, reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message }, 'gateway.portmap_off');
     }
   }
+  let s3: S3Server | undefined;
+  if (config.s3Port !== undefined) {
+    try {
+      const keys = new ClusterKeyStore({ blocks, clock, refreshMs: config.keysRefreshMs });
+      s3 = await startS3Server({
+        host: config.listenHost, port: config.s3Port, volumes, keys, clock, log: log.child({ component: 's3' }), domains: config.s3Domains,
+      });
+    } catch (err) {
+      await portmap?.close();
+      await server.close();
+      client.close();
+      throw err;
+    }
+  }
   const portmapAddress = portmap?.address();
   log.info({
     nfs: `${nfsAddress.address}:${nfsAddress.port}`, nfsPort: nfsAddress.port, mountPort: nfsAddress.port,
     ...(portmapAddress === undefined ? {} : { portmapPort: portmapAddress.port }),
+    ...(s3 === undefined ? {} : { s3Port: s3.port, s3Endpoint: `http://${config.listenHost}:${s3.port}`, s3Domains: config.s3Domains }),
   }, 'gateway.serving');
 
   let stopping: Promise<void> | undefined;
@@ -70,6 +90,7 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
       log.info({}, 'gateway.stopping');
       // No new calls first; then what clients wrote UNSTABLE and did not COMMIT is stored all the same.
       await portmap?.close();
+      await s3?.close();
       await server.close();
       try {
         await nfs.commitAll();
@@ -84,5 +105,5 @@ export async function runGateway(config: GatewayConfig): Promise<RunningGateway>
     })();
     return stopping;
   };
-  return { nfs: nfsAddress, portmap: portmapAddress, stop };
+  return { nfs: nfsAddress, portmap: portmapAddress, s3Port: s3?.port, stop };
 }

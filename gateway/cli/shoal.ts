@@ -7,6 +7,7 @@ import { DEFAULT_CLUSTER_DIR } from './cli-context.js';
 import { registerBlockCommands } from './commands/block.js';
 import { registerClusterUp } from './commands/cluster-up.js';
 import { registerGatewayCommands } from './commands/gateway.js';
+import { registerKeyCommands } from './commands/key.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerVolumeCommands } from './commands/volume.js';
 
@@ -21,6 +22,7 @@ registerBlockCommands(program);
 registerStatusCommands(program);
 registerVolumeCommands(program);
 registerGatewayCommands(program);
+registerKeyCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -13,6 +13,7 @@ import { deleteObject, deleteObjects } from './handlers/delete-object.js';
 import { getObject } from './handlers/get-object.js';
 import { listBuckets } from './handlers/buckets.js';
 import { listObjects } from './handlers/list-objects.js';
+import { completeUpload, createUpload, listParts, listUploads, openUpload, parsePartNumber, putPart, removeUpload } from './handlers/multipart.js';
 import { storeObject } from './handlers/put-object.js';
 import { headersToStore, statObject } from './key-path.js';
 import type { KeyStore } from './keys.js';
@@ -193,6 +194,55 @@ export function createS3App(options: S3Options): Koa<S3State> {
           ctx.status = 204;
           return;
         }
+        case 'CreateMultipartUpload': {
+          await drain();
+          const uploadId = randomBytes(16).toString('hex');
+          await createUpload(await buckets.fs(op.bucket), op.key, headersToStore(req.headers), uploadId, options.clock.wallMs());
+          return xml('InitiateMultipartUploadResult', { Bucket: op.bucket, Key: op.key, UploadId: uploadId });
+        }
+        case 'UploadPart': {
+          const partNumber = parsePartNumber(op.partNumber);
+          const fs = await buckets.fs(op.bucket);
+          const upload = await openUpload(fs, op.key, op.uploadId);
+          const part = await putPart(fs, upload, partNumber, requestPayload(ctx.req, req, auth), { tempId: randomBytes(12).toString('hex'), contentMd5: header('content-md5') });
+          ctx.set('etag', `"${part.etag}"`);
+          ctx.status = 200;
+          ctx.body = ''; // Koa would otherwise send "OK", which awscli tries to parse as XML
+          return;
+        }
+        case 'UploadPartCopy': {
+          await drain();
+          const partNumber = parsePartNumber(op.partNumber);
+          const fs = await buckets.fs(op.bucket);
+          const upload = await openUpload(fs, op.key, op.uploadId);
+          const source = parseCopySource(op.copySource);
+          const sourceFs = await buckets.fs(source.bucket);
+          const read = await getObject(sourceFs, source.key, (name) => {
+            if (name === 'range') return header('x-amz-copy-source-range');
+            return name.startsWith('if-') ? header(`x-amz-copy-source-${name}`) : undefined;
+          }, new Map(), true);
+          if (read.status === 304) throw s3Errors.preconditionFailed();
+          const part = await putPart(fs, upload, partNumber, read.body ?? emptyBody(), { tempId: randomBytes(12).toString('hex') });
+          return xml('CopyPartResult', { ETag: `"${part.etag}"`, LastModified: new Date(part.mtimeMs).toISOString() });
+        }
+        case 'CompleteMultipartUpload': {
+          const fs = await buckets.fs(op.bucket);
+          const upload = await openUpload(fs, op.key, op.uploadId);
+          const done = await completeUpload(fs, upload, await drain(), randomBytes(12).toString('hex'));
+          return xml('CompleteMultipartUploadResult', { Location: `/${op.bucket}/${op.key}`, Bucket: op.bucket, Key: op.key, ETag: `"${done.etag}"` });
+        }
+        case 'AbortMultipartUpload': {
+          const fs = await buckets.fs(op.bucket);
+          await removeUpload(fs, await openUpload(fs, op.key, op.uploadId));
+          ctx.status = 204;
+          return;
+        }
+        case 'ListParts': {
+          const fs = await buckets.fs(op.bucket);
+          return xml('ListPartsResult', await listParts(fs, op.bucket, await openUpload(fs, op.key, op.uploadId), op.query, auth.key.user));
+        }
+        case 'ListMultipartUploads':
+          return xml('ListMultipartUploadsResult', await listUploads(await buckets.fs(op.bucket), op.bucket, op.query, auth.key.user));
       }
     }
   });

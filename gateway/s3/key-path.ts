@@ -14,6 +14,8 @@ export type Address = FileSystem['root'];
 export const KEY_BYTES_MAX = 1024;
 /** Names of in-flight PUTs: hidden from listings, refused as key segments. */
 export const UPLOAD_NAME_PREFIX = '.shoal-put-';
+/** The volume's root directory holding multipart uploads in progress (one directory per upload): hidden, reserved. */
+export const UPLOADS_DIR = '.shoal-uploads';
 /** On a directory: it is also the object `<path>/` (a directory marker). */
 export const MARKER_XATTR = 's3.marker';
 /** The stored response headers (Content-Type, x-amz-meta-*, …) as JSON. */
@@ -37,6 +39,7 @@ export function parseKey(key: string): KeyPath {
     if (s.startsWith(UPLOAD_NAME_PREFIX)) throw s3Errors.invalidArgument(`key segments starting with "${UPLOAD_NAME_PREFIX}" are reserved`);
   }
   if (segments.length === 0) throw s3Errors.invalidArgument('a key may not be empty or only "/"');
+  if (segments[0] === UPLOADS_DIR) throw s3Errors.invalidArgument(`keys under "${UPLOADS_DIR}/" are reserved for multipart uploads in progress`);
   return marker ? { dirs: segments, name: undefined } : { dirs: segments.slice(0, -1), name: segments[segments.length - 1] as string };
 }
 
@@ -100,7 +103,7 @@ export function etagOf(attrs: Attributes): string {
   return stored ?? createHash('md5').update(`${attrs.address.toString('hex')}:${attrs.version}`).digest('hex');
 }
 
-export function storedHeaders(attrs: Attributes): Record<string, string> {
+export function storedHeaders(attrs: Pick<Attributes, 'xattrs'>): Record<string, string> {
   const raw = attrs.xattrs.get(HEADERS_XATTR);
   if (raw === undefined) return {};
   try {

@@ -1,7 +1,6 @@
 // Access keys: the KeyStore contract the S3 gateway asks for secrets, and the static store a composition root fills.
 //
-// Missing (issue 7): keys kept in the cluster (a block per key, written by `shoal key create --user U`), a key's user
-// mapped to a uid/gid for the filesystem's permission checks (today every S3 request acts as root), and bucket ACLs.
+// Keys kept in the cluster (`shoal key create --user U`) are in cluster-keys.ts. Missing (issue 7): a key's user mapped to a uid/gid for the filesystem's permission checks (today every S3 request acts as root), and bucket ACLs.
 
 export interface AccessKey {
   readonly id: string;

@@ -18,7 +18,14 @@ export type S3Operation =
   | { readonly op: 'CopyObject'; readonly bucket: string; readonly key: string; readonly copySource: string }
   | { readonly op: 'GetObject'; readonly bucket: string; readonly key: string; readonly query: Query }
   | { readonly op: 'HeadObject'; readonly bucket: string; readonly key: string; readonly query: Query }
-  | { readonly op: 'DeleteObject'; readonly bucket: string; readonly key: string };
+  | { readonly op: 'DeleteObject'; readonly bucket: string; readonly key: string }
+  | { readonly op: 'CreateMultipartUpload'; readonly bucket: string; readonly key: string }
+  | { readonly op: 'UploadPart'; readonly bucket: string; readonly key: string; readonly uploadId: string; readonly partNumber: string }
+  | { readonly op: 'UploadPartCopy'; readonly bucket: string; readonly key: string; readonly uploadId: string; readonly partNumber: string; readonly copySource: string }
+  | { readonly op: 'CompleteMultipartUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string }
+  | { readonly op: 'AbortMultipartUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string }
+  | { readonly op: 'ListParts'; readonly bucket: string; readonly key: string; readonly uploadId: string; readonly query: Query }
+  | { readonly op: 'ListMultipartUploads'; readonly bucket: string; readonly query: Query };
 
 export interface RouteInput {
   readonly method: string;
@@ -29,9 +36,9 @@ export interface RouteInput {
   readonly copySource: string | undefined;
 }
 
-/** Sub-resources Shoal does not serve yet: refused with NotImplemented rather than mistaken for a plain GET/PUT. */
+/** Sub-resources Shoal does not serve yet (partNumber on GET/HEAD too: multipart is served, part reads are not): refused with NotImplemented rather than mistaken for a plain GET/PUT. */
 const UNSUPPORTED_SUBRESOURCES = [
-  'uploads', 'uploadId', 'partNumber', 'acl', 'policy', 'cors', 'lifecycle', 'tagging', 'versioning', 'versions', 'website',
+  'acl', 'policy', 'cors', 'lifecycle', 'tagging', 'versioning', 'versions', 'website',
   'replication', 'encryption', 'object-lock', 'retention', 'legal-hold', 'notification', 'logging', 'requestPayment', 'accelerate',
   'analytics', 'inventory', 'metrics', 'ownershipControls', 'publicAccessBlock', 'intelligent-tiering', 'restore', 'select', 'attributes', 'torrent',
 ];
@@ -69,13 +76,33 @@ export function routeS3(input: RouteInput, domains: readonly string[]): S3Operat
         if (query.has('delete')) return { op: 'DeleteObjects', bucket };
         throw s3Errors.methodNotAllowed();
       case 'GET':
+        if (query.has('uploads')) return { op: 'ListMultipartUploads', bucket, query };
         if (query.has('location')) return { op: 'GetBucketLocation', bucket };
         if (query.get('list-type') === '2') return { op: 'ListObjectsV2', bucket, query };
         return { op: 'ListObjects', bucket, query };
       default: throw s3Errors.methodNotAllowed();
     }
   }
+  const uploadId = query.get('uploadId');
+  if (uploadId !== undefined) {
+    switch (method) {
+      case 'PUT': {
+        const partNumber = query.get('partNumber') ?? '';
+        return input.copySource === undefined
+          ? { op: 'UploadPart', bucket, key, uploadId, partNumber }
+          : { op: 'UploadPartCopy', bucket, key, uploadId, partNumber, copySource: input.copySource };
+      }
+      case 'POST': return { op: 'CompleteMultipartUpload', bucket, key, uploadId };
+      case 'DELETE': return { op: 'AbortMultipartUpload', bucket, key, uploadId };
+      case 'GET': return { op: 'ListParts', bucket, key, uploadId, query };
+      default: throw s3Errors.methodNotAllowed();
+    }
+  }
+  if (query.has('partNumber')) throw s3Errors.notImplemented('Reading one part of a multipart object (partNumber)');
   switch (method) {
+    case 'POST':
+      if (query.has('uploads')) return { op: 'CreateMultipartUpload', bucket, key };
+      throw s3Errors.methodNotAllowed();
     case 'PUT':
       return input.copySource === undefined ? { op: 'PutObject', bucket, key } : { op: 'CopyObject', bucket, key, copySource: input.copySource };
     case 'GET': return { op: 'GetObject', bucket, key, query };

@@ -11,7 +11,7 @@ import { freePort } from './harness/free-port.js';
 const SHOAL = resolve('bin/shoal.js');
 
 async function clusterUp(data: string, basePort: number): Promise<{ stop(): Promise<string>; output(): string }> {
-  const child = spawn(process.execPath, [SHOAL, 'cluster', 'up', '--nodes', '3', '--data', data, '--base-port', String(basePort), '--nfs', '0', '--portmap', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SHOAL, 'cluster', 'up', '--nodes', '3', '--data', data, '--base-port', String(basePort), '--nfs', '0', '--portmap', 'off', '--s3', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

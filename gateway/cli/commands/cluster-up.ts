@@ -14,6 +14,7 @@ import { systemEntropy } from '../../../storage-node/system.js';
 import { ClusterFsBlocks } from '../../fs/fs-blocks.js';
 import { FS_LIMITS_DEFAULT } from '../../fs/fs-limits.js';
 import { Volumes } from '../../fs/volume.js';
+import { ClusterKeyStore, type StoredKey } from '../../s3/cluster-keys.js';
 import { ENDPOINTS_FILE, type Endpoints } from '../cli-context.js';
 
 interface ClusterUpFlags {
@@ -23,10 +24,13 @@ interface ClusterUpFlags {
   capacity: string;
   nfs: string;
   portmap: string;
+  s3: string;
 }
 
 /** The volume a new local cluster gets, so that the printed mount command works at once. */
 const DEFAULT_VOLUME = 'vol';
+/** The user of the S3 key a local cluster prints (made on first run, the same one after). */
+const DEFAULT_KEY_USER = 'admin';
 
 const SHOAL_BIN = fileURLToPath(new URL('../../../../bin/shoal.js', import.meta.url));
 
@@ -62,8 +66,9 @@ export function registerClusterUp(program: Command): void {
     .option('--data <dir>', 'where the cluster directory, node data and logs live', './data')
     .option('--base-port <port>', 'first node listens here, the next on the port after', '7001')
     .option('--capacity <size>', 'capacity of each node', '10GiB')
-    .option('--nfs <port>', 'NFSv3 and MOUNT port of the gateway ("off": no gateway)', '2049')
+    .option('--nfs <port>', 'NFSv3 and MOUNT port of the gateway ("off": no gateway, so no S3 either)', '2049')
     .option('--portmap <port>', 'portmapper port of the gateway ("off": none); when it cannot bind, its log says so', '111')
+    .option('--s3 <port>', 'S3 port of the gateway ("off": none; 0: any free port)', '9000')
     .action(async (flags: ClusterUpFlags) => {
       const count = Number(flags.nodes);
       const basePort = Number(flags.basePort);
@@ -115,18 +120,23 @@ export function registerClusterUp(program: Command): void {
       console.log(`\n${count} storage nodes up. Try: echo hello > /tmp/hello && node bin/shoal.js block put /tmp/hello --dir ${clusterDir}`);
       if (flags.nfs !== 'off') {
         try {
-          await ensureDefaultVolume(clusterDir, addresses, Math.min(3, count));
+          const key = await ensureDefaults(clusterDir, addresses, Math.min(3, count), flags.s3 !== 'off');
           const logFile = join(data, 'gateway.log');
-          const started = await startProcess<{ nfsPort: number; portmapPort?: number }>([
-            'gateway', 'run', '--dir', clusterDir, '--join', addresses.join(','), '--nfs', flags.nfs, '--portmap', flags.portmap, '--listen-host', '127.0.0.1',
+          const started = await startProcess<{ nfsPort: number; portmapPort?: number; s3Port?: number }>([
+            'gateway', 'run', '--dir', clusterDir, '--join', addresses.join(','), '--nfs', flags.nfs, '--portmap', flags.portmap, '--s3', flags.s3, '--listen-host', '127.0.0.1',
           ], logFile, 'gateway.serving');
           gateway = started.child;
-          const { nfsPort, portmapPort } = started.line;
+          const { nfsPort, portmapPort, s3Port } = started.line;
           console.log(`gateway  NFSv3 127.0.0.1:${nfsPort} (MOUNT on the same port)  portmap ${portmapPort === undefined ? 'off' : `127.0.0.1:${portmapPort}`}  log ${logFile}`);
           console.log(`  mount -t nfs -o port=${nfsPort},mountport=${nfsPort},nfsvers=3,tcp 127.0.0.1:/${DEFAULT_VOLUME} /mnt`);
           console.log(`  libnfs: nfs-ls 'nfs://127.0.0.1/${DEFAULT_VOLUME}?version=3&nfsport=${nfsPort}&mountport=${nfsPort}'`);
+          if (s3Port !== undefined && key !== undefined) {
+            console.log(`S3  http://127.0.0.1:${s3Port}  (path style; each volume is a bucket)`);
+            console.log(`  access key id ${key.id}  secret ${key.secret}  (user ${key.user}; more with \`shoal key create --user NAME\`)`);
+            console.log(`  AWS_ACCESS_KEY_ID=${key.id} AWS_SECRET_ACCESS_KEY=${key.secret} aws --endpoint-url http://127.0.0.1:${s3Port} s3 ls s3://${DEFAULT_VOLUME}/`);
+          }
         } catch (err) {
-          console.log(`gateway did not start: ${(err as Error).message} (the storage nodes go on; pick another --nfs port, or --nfs off)`);
+          console.log(`gateway did not start: ${(err as Error).message} (the storage nodes go on; pick other --nfs or --s3 ports, or --nfs off / --s3 off)`);
         }
       }
       console.log('Ctrl-C stops them all.');
@@ -135,16 +145,24 @@ export function registerClusterUp(program: Command): void {
     });
 }
 
-/** Creates volume `vol` when the cluster has no volume yet (a first run), as the admin identity. */
-async function ensureDefaultVolume(clusterDir: string, seeds: readonly string[], replicas: number): Promise<void> {
+/**
+ * Creates volume `vol` when the cluster has no volume yet (a first run), and with `s3` the S3 key of user `admin` when
+ * there is none (the same key is printed at every start), as the admin identity.
+ */
+async function ensureDefaults(clusterDir: string, seeds: readonly string[], replicas: number, s3: boolean): Promise<StoredKey | undefined> {
   const owner = await readAdminIdentity(clusterDir);
   const client = await ClusterClient.connect({ credentials: await clientCredentials(clusterDir, 'cli'), seeds, owner, entropy: systemEntropy });
   try {
-    const volumes = new Volumes({ blocks: new ClusterFsBlocks(client, owner, systemEntropy), clock: new SystemClock(), limits: FS_LIMITS_DEFAULT, owner: owner.publicKey });
-    if ((await volumes.list()).length > 0) return;
-    const settings = await volumes.create(DEFAULT_VOLUME, { replicas });
-    console.log(`created volume ${settings.name} (${settings.replicas} replicas)`);
+    const blocks = new ClusterFsBlocks(client, owner, systemEntropy);
+    const clock = new SystemClock();
+    const volumes = new Volumes({ blocks, clock, limits: FS_LIMITS_DEFAULT, owner: owner.publicKey });
+    if ((await volumes.list()).length === 0) {
+      const settings = await volumes.create(DEFAULT_VOLUME, { replicas });
+      console.log(`created volume ${settings.name} (${settings.replicas} replicas)`);
+    }
+    const key = s3 ? await new ClusterKeyStore({ blocks, clock, refreshMs: 0 }).ensure(DEFAULT_KEY_USER) : undefined;
     await client.settled();
+    return key;
   } finally {
     // Let the proposer's last flush run before closing (see volume.ts).
     await new Promise((resolve) => setImmediate(resolve));

@@ -21,6 +21,9 @@ interface GatewayRunFlags {
   name: string;
   nfs: string;
   portmap: string;
+  s3: string;
+  s3Domain?: string[];
+  keysRefresh: string;
   listenHost: string;
   zone?: string;
   exportsRefresh: string;
@@ -83,14 +86,17 @@ function joinFromEndpoints(dir: string): string[] {
 }
 
 export function registerGatewayCommands(program: Command): void {
-  const gateway = program.command('gateway').description('run gateways (NFSv3 now; S3 later)');
+  const gateway = program.command('gateway').description('run gateways (NFSv3 and S3)');
   gateway.command('run')
-    .description('serve the cluster\'s volumes over NFSv3 (each volume at /<name>) with MOUNT on the same port, and a portmapper')
+    .description('serve the cluster\'s volumes over NFSv3 (each volume at /<name>) with MOUNT on the same port, a portmapper, and S3 with --s3 (each volume a bucket)')
     .option('--dir <dir>', 'cluster directory (its CA issues the gateway a certificate; its admin identity owns the volumes)', DEFAULT_CLUSTER_DIR)
     .option('--join <host:port>', 'a storage node to reach the cluster through (repeatable, or comma-separated)', collect)
     .option('--name <name>', 'name of this gateway\'s certificate in the cluster directory', GATEWAY_DEFAULTS.name)
     .option('--nfs <port>', 'TCP port for NFSv3 and MOUNT v3 (0: any free port)', String(GATEWAY_DEFAULTS.nfsPort))
     .option('--portmap <port>', 'TCP port for the portmapper (RFC 1833), "off" for none; when it cannot bind, one log line says so', String(GATEWAY_DEFAULTS.portmapPort))
+    .option('--s3 <port>', 'TCP port for S3 (0: any free port; "off": none, the default); keys come from `shoal key create`', 'off')
+    .option('--s3-domain <domain>', 'serve <bucket>.<domain> virtual-host style (repeatable); path style always works', collect)
+    .option('--keys-refresh <duration>', 'how often S3 access keys are read again (an unknown key id is looked up at once)', `${GATEWAY_DEFAULTS.keysRefreshMs / 1000}s`)
     .option('--listen-host <host>', 'address to listen on', GATEWAY_DEFAULTS.listenHost)
     .option('--zone <zone>', 'read from replicas in this zone first')
     .option('--exports-refresh <duration>', 'how often export options (`shoal export set`) are read again', `${GATEWAY_DEFAULTS.exportsRefreshMs / 1000}s`)
@@ -101,6 +107,8 @@ export function registerGatewayCommands(program: Command): void {
         seeds: flags.join === undefined ? joinFromEndpoints(flags.dir) : parseSeeds(flags.join),
         name: flags.name, listenHost: flags.listenHost, nfsPort: portFlag('--nfs', flags.nfs),
         portmapPort: flags.portmap === 'off' ? undefined : portFlag('--portmap', flags.portmap),
+        s3Port: flags.s3 === 'off' ? undefined : portFlag('--s3', flags.s3), s3Domains: flags.s3Domain ?? [],
+        keysRefreshMs: parseDurationMs(flags.keysRefresh),
         exportsRefreshMs: parseDurationMs(flags.exportsRefresh), logLevel: flags.logLevel,
         ...(flags.zone === undefined ? {} : { zone: flags.zone }),
       });

@@ -6,7 +6,7 @@ import type { FileSystem } from '../../fs/filesystem.js';
 import { ETAG_XATTR } from '../../fs/inode.js';
 import { ROOT_CALLER } from '../../fs/permissions.js';
 import { S3Error, s3Errors } from '../errors.js';
-import { etagOf, MARKER_XATTR, resolveDir, UPLOAD_NAME_PREFIX } from '../key-path.js';
+import { etagOf, MARKER_XATTR, resolveDir, UPLOAD_NAME_PREFIX, UPLOADS_DIR } from '../key-path.js';
 import type { Address } from '../key-path.js';
 import type { Query } from '../router.js';
 import { uriEncode } from '../sigv4/canonical-request.js';
@@ -55,6 +55,7 @@ async function* walkDir(fs: FileSystem, dir: Address, base: string, namePrefix: 
         continue;
       }
       if (entry.name.startsWith(UPLOAD_NAME_PREFIX) || entry.type === 'symlink') continue;
+      if (base === '' && entry.name === UPLOADS_DIR) continue; // multipart uploads in progress are not objects
       if (entry.type === 'dir') {
         const at = pending.findIndex((p) => `${p.name}/` > `${entry.name}/`);
         pending.splice(at < 0 ? pending.length : at, 0, entry);

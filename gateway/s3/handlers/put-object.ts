@@ -25,6 +25,10 @@ export interface StoreOptions {
   /** Content-MD5 in base64, checked before anything is published. */
   readonly contentMd5?: string;
   readonly uploadId: string;
+  /** The ETag to store instead of the body's MD5 (a completed multipart upload's). */
+  readonly etag?: string;
+  /** Instead of PutObject's 5 GiB (a completed multipart upload may hold up to 5 TiB). */
+  readonly bytesMax?: number;
 }
 
 export interface Stored {
@@ -57,7 +61,7 @@ export async function storeObject(fs: FileSystem, key: string, body: AsyncIterab
     const md5 = createHash('md5');
     let offset = 0;
     for await (const piece of body) {
-      if (offset + piece.length > PUT_OBJECT_BYTES_MAX) throw s3Errors.entityTooLarge();
+      if (offset + piece.length > (options.bytesMax ?? PUT_OBJECT_BYTES_MAX)) throw s3Errors.entityTooLarge();
       md5.update(piece);
       // Awaited one at a time: the socket is not read faster than the cluster stores (backpressure).
       await fs.write(ROOT_CALLER, created.address, offset, piece);
@@ -65,7 +69,7 @@ export async function storeObject(fs: FileSystem, key: string, body: AsyncIterab
     }
     const digest = md5.digest();
     if (options.contentMd5 !== undefined && !digest.equals(Buffer.from(options.contentMd5, 'base64'))) throw s3Errors.badDigest();
-    const etag = digest.toString('hex');
+    const etag = options.etag ?? digest.toString('hex');
     await fs.commit(created.address);
     const attrs = await fs.setattr(ROOT_CALLER, created.address, { xattrs: metadataXattrs(etag, options.headers) });
     if (!options.exclusive) await renameOver(fs, parent, tempName, name, key);
