@@ -7,6 +7,7 @@ import { validateNodeConfig, type NodeConfig } from '../config.js';
 import { runNode } from '../main.js';
 import { splitHostPort } from '../wire/wire-connection.js';
 import { initClusterDir } from './cluster-dir.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
 const flagName = (key: string): string => key.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -86,15 +87,8 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
         overlay: overlayConfigFrom(flags),
       });
       const running = await runNode(config);
-      let stopping = false;
-      const stop = (): void => {
-        if (stopping) return;
-        stopping = true;
-        running.stop().then(() => process.exit(0), () => process.exit(1));
-      };
       // A signal stops the node without leaving: it is expected back, and others suspect it meanwhile.
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
+      stopOnSignals(() => running.stop());
       void running.whenLeft.then(() => process.exit(0));
     });
 }

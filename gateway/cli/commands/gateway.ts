@@ -14,6 +14,7 @@ import { Volumes } from '../../fs/volume.js';
 import { runGateway } from '../../main.js';
 import { EXPORT_DEFAULTS, ExportsCatalogue, type ExportOptions, type ExportSquash } from '../../nfs/exports.js';
 import { collect, DEFAULT_CLUSTER_DIR, seedsFor } from '../cli-context.js';
+import { stopOnSignals } from '../../../storage-node/cli/stop-on-signals.js';
 
 interface GatewayRunFlags {
   dir: string;
@@ -113,14 +114,7 @@ export function registerGatewayCommands(program: Command): void {
         ...(flags.zone === undefined ? {} : { zone: flags.zone }),
       });
       const running = await runGateway(config);
-      let stopping = false;
-      const stop = (): void => {
-        if (stopping) return;
-        stopping = true;
-        running.stop().then(() => process.exit(0), () => process.exit(1));
-      };
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
+      stopOnSignals(() => running.stop());
     });
 
   const exportCommand = program.command('export').description('per-volume NFS export options: read-only, allowed clients, squashing');
