@@ -14,6 +14,7 @@ import { Random } from '../../../storage-node/base/random.js';
 import { decodeReply, reply_stat } from '../../../gateway/rpc/rpc-message.js';
 import { TestCluster } from '../harness/spawn-cluster.js';
 import { callBody, frame, RawRpcClient, words } from '../rpc/raw-rpc-client.js';
+import { framedRecord, mutateCall } from '../rpc/record-mutator.js';
 import { hasLibnfs, nfsUrl, shoal, startGateway } from './gateway-process.js';
 
 const run = promisify(execFile);
@@ -90,51 +91,6 @@ function seedCalls(rootFh: Buffer, fileFh: Buffer): Buffer[] {
 const INTERESTING = [0, 1, 2, 3, 4, 7, 8, 16, 17, 22, 63, 64, 65, 255, 256, 1024, 4096, 65536, 1 << 20, (1 << 20) + 1,
   0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, NFS, MOUNT];
 
-/** One mutated call body (as rpc-fuzz.test.ts mutates): the xid and msg_type usually survive, so most reach dispatch. */
-function mutate(random: Random, seed: Buffer): Buffer {
-  const keep = random.bool(0.95) ? 8 : 0;
-  const head = seed.subarray(0, keep);
-  const body = Buffer.from(seed.subarray(keep));
-  const words32 = Math.floor(body.length / 4);
-  switch (random.int(12)) {
-    case 0: case 1: case 2:
-      for (let i = 1 + random.int(8); i > 0; i--) {
-        const at = random.int(body.length);
-        body.writeUInt8((body.readUInt8(at) ^ (1 << random.int(8))) & 0xff, at);
-      }
-      return Buffer.concat([head, body]);
-    case 3: case 4: case 5:
-      // Mostly in the arguments (past the 16 header words of an AUTH_SYS call), where the NFS decoders read.
-      for (let i = 1 + random.int(3); i > 0; i--) {
-        const at = random.bool(0.7) && words32 > 16 ? 16 + random.int(words32 - 16) : random.int(words32);
-        body.writeUInt32BE(random.pick(INTERESTING) >>> 0, 4 * at);
-      }
-      return Buffer.concat([head, body]);
-    case 6: case 7:
-      return Buffer.concat([head, body.subarray(0, random.int(body.length))]);
-    case 8:
-      return Buffer.concat([head, body, Buffer.from(Array.from({ length: random.int(40) }, () => random.int(256)))]);
-    case 9: case 10: {
-      const at = 4 * random.int(words32);
-      return Buffer.concat([head, body.subarray(0, at), body.subarray(at + 4)]);
-    }
-    default:
-      return Buffer.concat([head, Buffer.from(Array.from({ length: random.int(120) }, () => random.int(256)))]);
-  }
-}
-
-/** The record on the wire: usually well framed (sometimes in two fragments), sometimes a lying header. */
-function framed(random: Random, body: Buffer): Buffer {
-  const roll = random.float();
-  if (roll < 0.01) return Buffer.concat([words(random.nextUint32()), body]);
-  if (roll < 0.02) return Buffer.concat([words(body.length), body]); // last-fragment bit missing
-  if (roll < 0.15 && body.length > 8) {
-    const cut = 1 + random.int(body.length - 1);
-    return Buffer.concat([words(cut), body.subarray(0, cut), frame(body.subarray(cut))]);
-  }
-  return frame(body);
-}
-
 test.serial(`${RECORDS} mutated NFS/MOUNT records against a gateway process: answered or closed, never a crash or a hang (seed ${SEED})`, async (t) => {
   t.timeout(1_200_000);
   const cluster = await TestCluster.start([{ zone: 'a' }, { zone: 'b' }, { zone: 'c' }]);
@@ -157,7 +113,7 @@ test.serial(`${RECORDS} mutated NFS/MOUNT records against a gateway process: ans
   const random = new Random(SEED);
   const outcome = { records: 0, replies: 0, sentinels: 0, closedEarly: 0, byStat: new Map<string, number>() };
   const runBatch = async (lane: Random, batch: number): Promise<void> => {
-    const records = Array.from({ length: BATCH }, () => framed(lane, mutate(lane, lane.pick(seeds))));
+    const records = Array.from({ length: BATCH }, () => framedRecord(lane, mutateCall(lane, lane.pick(seeds), { interesting: INTERESTING, argsFromWord: 16 })));
     const sentinelXid = 0x5e000000 + batch;
     const client = await RawRpcClient.connect(port);
     client.send(Buffer.concat([...records, frame(callBody({ xid: sentinelXid, prog: NFS, vers: 3, proc: 0 }))]));

@@ -10,6 +10,7 @@ import { decodeReply, reply_stat } from '../../../gateway/rpc/rpc-message.js';
 import { nullProcedure, type RpcProgram } from '../../../gateway/rpc/rpc-program.js';
 import { RpcServer } from '../../../gateway/rpc/rpc-server.js';
 import { callBody, frame, RawRpcClient, words } from './raw-rpc-client.js';
+import { framedRecord, mutateCall } from './record-mutator.js';
 
 const RECORDS = 10_000;
 const BATCH = 20;
@@ -61,58 +62,6 @@ const SEEDS: Buffer[] = [
 ];
 const INTERESTING = [0, 1, 2, 3, 4, 16, 17, 64, 65, 255, 256, 400, 401, 0x7fffffff, 0x80000000, 0xffffffff, 100000, PROG];
 
-/**
- * One mutated call body: bit flips, interesting words, truncation, extension, a dropped word, or noise. The
- * xid and msg_type usually survive, so that most mutations reach authentication, dispatch and the procedures
- * rather than all ending as malformed records that close the connection.
- */
-function mutate(random: Random, seed: Buffer): Buffer {
-  const keep = random.bool(0.95) ? 8 : 0;
-  const head = seed.subarray(0, keep);
-  const body = Buffer.from(seed.subarray(keep));
-  const words32 = Math.floor(body.length / 4);
-  let mutated: Buffer;
-  switch (random.int(12)) {
-    case 0: case 1: case 2:
-      for (let i = 1 + random.int(8); i > 0; i--) {
-        const at = random.int(body.length);
-        body.writeUInt8((body.readUInt8(at) ^ (1 << random.int(8))) & 0xff, at);
-      }
-      mutated = body;
-      break;
-    case 3: case 4: case 5:
-      for (let i = 1 + random.int(3); i > 0; i--) body.writeUInt32BE(random.pick(INTERESTING) >>> 0, 4 * random.int(words32));
-      mutated = body;
-      break;
-    case 6: case 7:
-      mutated = body.subarray(0, random.int(body.length));
-      break;
-    case 8:
-      mutated = Buffer.concat([body, Buffer.from(Array.from({ length: random.int(40) }, () => random.int(256)))]);
-      break;
-    case 9: case 10: {
-      const at = 4 * random.int(words32);
-      mutated = Buffer.concat([body.subarray(0, at), body.subarray(at + 4)]);
-      break;
-    }
-    default:
-      mutated = Buffer.from(Array.from({ length: random.int(120) }, () => random.int(256)));
-  }
-  return Buffer.concat([head, mutated]);
-}
-
-/** The record on the wire: usually well framed (sometimes in several fragments), sometimes a lying header. */
-function framed(random: Random, body: Buffer): Buffer {
-  const roll = random.float();
-  if (roll < 0.01) return Buffer.concat([words(random.nextUint32()), body]);
-  if (roll < 0.02) return Buffer.concat([words(body.length), body]); // last-fragment bit missing
-  if (roll < 0.15 && body.length > 8) {
-    const cut = 1 + random.int(body.length - 1);
-    return Buffer.concat([words(cut), body.subarray(0, cut), frame(body.subarray(cut))]);
-  }
-  return frame(body);
-}
-
 function countingLogger(counts: Map<string, number>): Logger {
   const count = (_fields: Record<string, unknown>, event: string) => void counts.set(event, (counts.get(event) ?? 0) + 1);
   const log: Logger = { info: count, warn: count, error: count, debug: count, child: () => log };
@@ -128,7 +77,7 @@ test(`${RECORDS} mutated records: answered or closed, never a crash, a hang or a
   const outcome = { replies: 0, sentinels: 0, closedEarly: 0, byStat: new Map<string, number>() };
 
   const runBatch = async (lane: Random, batch: number): Promise<void> => {
-    const records = Array.from({ length: BATCH }, () => framed(lane, mutate(lane, lane.pick(SEEDS))));
+    const records = Array.from({ length: BATCH }, () => framedRecord(lane, mutateCall(lane, lane.pick(SEEDS), { interesting: INTERESTING })));
     const sentinelXid = 0x5e000000 + batch;
     const client = await RawRpcClient.connect(port);
     client.send(Buffer.concat([...records, frame(callBody({ xid: sentinelXid, prog: PROG, vers: 1, proc: 0 }))]));
