@@ -13,6 +13,7 @@ import { FileSystem } from './filesystem.js';
 import type { FsBlocks } from './fs-blocks.js';
 import type { FsLimits } from './fs-limits.js';
 import { InodeStore } from './inode-store.js';
+import { namedBlock } from './named-record.js';
 import { checkAddress, checkString, checkTuple, checkUint, packRecord, RecordReader } from './record-packer.js';
 
 export const CATALOGUE_NAME = 'catalogue';
@@ -77,7 +78,7 @@ export class Volumes {
     };
     // The root is its own parent (`..` of the root is the root), which needs its address first.
     await new InodeStore(blocks).update(root.address, (inode) => ({ ...inode, parent: root.address }));
-    await this.#blocks.updateMutable(await this.#catalogue(), (content) => {
+    await this.#blocks.updateMutable(await namedBlock(this.#blocks, CATALOGUE_NAME, encodeCatalogue([])), (content) => {
       const volumes = decodeCatalogue(content);
       if (volumes.some((v) => v.name === name)) return new ShoalError('Exists', `volume "${name}" already exists`, { subject: 'volume' });
       return encodeCatalogue([...volumes, settings].sort((a, b) => (a.name < b.name ? -1 : 1)));
@@ -91,7 +92,7 @@ export class Volumes {
   }
 
   async list(): Promise<VolumeSettings[]> {
-    return decodeCatalogue((await this.#blocks.readMutable(await this.#catalogue())).content);
+    return decodeCatalogue((await this.#blocks.readMutable(await namedBlock(this.#blocks, CATALOGUE_NAME, encodeCatalogue([])))).content);
   }
 
   async inspect(name: string): Promise<VolumeSettings> {
@@ -111,28 +112,11 @@ export class Volumes {
   async delete(name: string): Promise<void> {
     const { settings, fs } = await this.open(name);
     if ((await fs.getattr(settings.root)).size > 0) throw new ShoalError('NotEmpty', `volume "${name}" is not empty`, { subject: 'volume' });
-    await this.#blocks.updateMutable(await this.#catalogue(), (content) => {
+    await this.#blocks.updateMutable(await namedBlock(this.#blocks, CATALOGUE_NAME, encodeCatalogue([])), (content) => {
       const volumes = decodeCatalogue(content);
       if (!volumes.some((v) => v.name === name && v.root.equals(settings.root))) return new ShoalError('NotFound', `no volume "${name}"`, { subject: 'volume' });
       return encodeCatalogue(volumes.filter((v) => v.name !== name));
     });
-  }
-
-  /** The catalogue block, made on first use; two gateways making it at once agree through the named block. */
-  async #catalogue(): Promise<Address> {
-    try {
-      return await this.#blocks.resolveNamed(CATALOGUE_NAME);
-    } catch (err) {
-      if (!isShoalError(err, 'NotFound')) throw err;
-    }
-    const made = await this.#blocks.createMutable(encodeCatalogue([]));
-    try {
-      await this.#blocks.createNamed(CATALOGUE_NAME, made.address);
-      return made.address;
-    } catch (err) {
-      if (!isShoalError(err, 'Exists')) throw err;
-      return this.#blocks.resolveNamed(CATALOGUE_NAME);
-    }
   }
 }
 

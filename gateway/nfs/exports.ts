@@ -3,8 +3,9 @@
 // `shoal export set`. Applied before a procedure runs: a refused call never reaches the filesystem.
 import { BlockList, isIP } from 'node:net';
 import type { Clock } from '../../storage-node/base/clock.js';
-import { isShoalError, ShoalError } from '../../storage-node/base/errors.js';
-import type { FsBlocks, MutableValue } from '../fs/fs-blocks.js';
+import { ShoalError } from '../../storage-node/base/errors.js';
+import type { FsBlocks } from '../fs/fs-blocks.js';
+import { namedBlock, NamedRecordCache } from '../fs/named-record.js';
 import type { VolumeSettings } from '../fs/volume.js';
 import type { RpcAuth } from '../rpc/auth-sys.js';
 import { auth_flavor } from '../rpc/rpc-message.js';
@@ -190,84 +191,35 @@ export async function mountAllowed(nfs: NfsContext, settings: VolumeSettings, re
 /** The `exports` block: every volume's options, read by gateways and written by `shoal export set`. */
 export class ExportsCatalogue implements ExportSource {
   readonly #blocks: FsBlocks;
-  readonly #clock: Clock;
-  readonly #refreshMs: number;
-  #cached: { value: MutableValue | undefined; entries: Map<string, ExportEntry>; fetchedMs: number } | undefined;
-  #refreshing: Promise<Map<string, ExportEntry>> | undefined;
+  readonly #record: NamedRecordCache<Map<string, ExportEntry>>;
 
   /** `refreshMs`: how long a gateway uses what it read before reading again (a change applies within that). */
   constructor(options: { blocks: FsBlocks; clock: Clock; refreshMs: number }) {
     this.#blocks = options.blocks;
-    this.#clock = options.clock;
-    this.#refreshMs = options.refreshMs;
+    this.#record = new NamedRecordCache({
+      ...options, name: EXPORTS_BLOCK_NAME, empty: new Map(),
+      decode: (content) => new Map(decodeExports(content).map((e) => [e.volumeId, e])),
+    });
   }
 
   async optionsOf(volumeId: string): Promise<ExportOptions> {
-    return (await this.#entries()).get(volumeId)?.options ?? EXPORT_DEFAULTS;
+    return (await this.#record.get()).get(volumeId)?.options ?? EXPORT_DEFAULTS;
   }
 
   async list(): Promise<ExportEntry[]> {
-    this.#cached = undefined;
-    return [...(await this.#entries()).values()];
+    return [...(await this.#record.get(true)).values()];
   }
 
   /** Replaces a volume's options (one consensus write; concurrent setters of other volumes are replayed, not lost). */
   async set(volume: VolumeSettings, options: ExportOptions): Promise<ExportEntry> {
     const entry: ExportEntry = { volumeId: volume.id, volume: volume.name, options: validateExportOptions(options) };
-    const address = await this.#block(true);
-    if (address === undefined) throw new ShoalError('Unavailable', 'the exports block could not be made', { subject: 'block' });
+    const address = await namedBlock(this.#blocks, EXPORTS_BLOCK_NAME, encodeExports([]));
     await this.#blocks.updateMutable(address, (content) => {
       const entries = decodeExports(content).filter((e) => e.volumeId !== volume.id);
       return encodeExports([...entries, entry].sort((a, b) => (a.volume < b.volume ? -1 : 1)));
     });
-    this.#cached = undefined;
+    this.#record.invalidate();
     return entry;
-  }
-
-  async #entries(): Promise<Map<string, ExportEntry>> {
-    const cached = this.#cached;
-    if (cached !== undefined && this.#clock.now() - cached.fetchedMs < this.#refreshMs) return cached.entries;
-    this.#refreshing ??= this.#fetch().finally(() => {
-      this.#refreshing = undefined;
-    });
-    return this.#refreshing;
-  }
-
-  async #fetch(): Promise<Map<string, ExportEntry>> {
-    const previous = this.#cached;
-    const address = previous?.value?.address ?? (await this.#block(false));
-    let value: MutableValue | undefined;
-    let entries: Map<string, ExportEntry>;
-    if (address === undefined) {
-      entries = new Map();
-    } else if (previous?.value !== undefined) {
-      const read = await this.#blocks.readMutableIfNewer(address, previous.value.version);
-      value = 'notModified' in read ? previous.value : read;
-      entries = 'notModified' in read ? previous.entries : new Map(decodeExports(read.content).map((e) => [e.volumeId, e]));
-    } else {
-      value = await this.#blocks.readMutable(address);
-      entries = new Map(decodeExports(value.content).map((e) => [e.volumeId, e]));
-    }
-    this.#cached = { value, entries, fetchedMs: this.#clock.now() };
-    return entries;
-  }
-
-  /** The block's address; undefined when there is none and `create` is false. Two creators agree through the name. */
-  async #block(create: boolean): Promise<MutableValue['address'] | undefined> {
-    try {
-      return await this.#blocks.resolveNamed(EXPORTS_BLOCK_NAME);
-    } catch (err) {
-      if (!isShoalError(err, 'NotFound')) throw err;
-    }
-    if (!create) return undefined;
-    const made = await this.#blocks.createMutable(encodeExports([]));
-    try {
-      await this.#blocks.createNamed(EXPORTS_BLOCK_NAME, made.address);
-      return made.address;
-    } catch (err) {
-      if (!isShoalError(err, 'Exists')) throw err;
-      return this.#blocks.resolveNamed(EXPORTS_BLOCK_NAME);
-    }
   }
 }
 

@@ -6,8 +6,9 @@
 // (storage-node/client/mutable-blocks.ts) and only a process holding the admin identity — `shoal key`, a gateway
 // started with the cluster directory — can read or change it. Storage nodes hold ciphertext only.
 import type { Clock } from '../../storage-node/base/clock.js';
-import { isShoalError, ShoalError } from '../../storage-node/base/errors.js';
-import type { FsBlocks, MutableValue } from '../fs/fs-blocks.js';
+import { ShoalError } from '../../storage-node/base/errors.js';
+import type { FsBlocks } from '../fs/fs-blocks.js';
+import { namedBlock, NamedRecordCache } from '../fs/named-record.js';
 import type { AccessKey, KeyStore } from './keys.js';
 
 export const KEYS_BLOCK_NAME = 's3-keys';
@@ -23,26 +24,27 @@ export interface StoredKey extends AccessKey {
 export class ClusterKeyStore implements KeyStore {
   readonly #blocks: FsBlocks;
   readonly #clock: Clock;
-  readonly #refreshMs: number;
-  #cached: { value: MutableValue | undefined; keys: Map<string, StoredKey>; fetchedMs: number } | undefined;
-  #refreshing: Promise<Map<string, StoredKey>> | undefined;
+  readonly #record: NamedRecordCache<Map<string, StoredKey>>;
 
   /** `refreshMs`: how long a gateway uses what it read before reading again (a removed key stops working within that). */
   constructor(options: { blocks: FsBlocks; clock: Clock; refreshMs: number }) {
     this.#blocks = options.blocks;
     this.#clock = options.clock;
-    this.#refreshMs = options.refreshMs;
+    this.#record = new NamedRecordCache({
+      ...options, name: KEYS_BLOCK_NAME, empty: new Map(),
+      decode: (content) => new Map(decodeKeys(content).map((k) => [k.id, k])),
+    });
   }
 
   async get(id: string): Promise<AccessKey | undefined> {
-    const known = (await this.#keys(false)).get(id);
+    const known = (await this.#record.get()).get(id);
     if (known !== undefined) return known;
     // An unknown id: read the block once more before the request is refused with InvalidAccessKeyId.
-    return (await this.#keys(true)).get(id);
+    return (await this.#record.get(true)).get(id);
   }
 
   async list(): Promise<StoredKey[]> {
-    return [...(await this.#keys(true)).values()].sort((a, b) => a.createdMs - b.createdMs);
+    return [...(await this.#record.get(true)).values()].sort((a, b) => a.createdMs - b.createdMs);
   }
 
   /** A new key for `user` (one consensus write; concurrent creators are replayed, not lost). */
@@ -51,62 +53,15 @@ export class ClusterKeyStore implements KeyStore {
     const bytes = this.#blocks.entropy.bytes(20 + 30);
     const id = `SK${[...bytes.subarray(0, 18)].map((b) => KEY_ID_ALPHABET[b & 31]).join('')}`;
     const key: StoredKey = { id, secret: bytes.subarray(20).toString('base64url'), user, createdMs: this.#clock.wallMs() };
-    const address = await this.#block(true);
-    if (address === undefined) throw new ShoalError('Unavailable', 'the s3-keys block could not be made', { subject: 'block' });
+    const address = await namedBlock(this.#blocks, KEYS_BLOCK_NAME, encodeKeys([]));
     await this.#blocks.updateMutable(address, (content) => encodeKeys([...decodeKeys(content).filter((k) => k.id !== id), key]));
-    this.#cached = undefined;
+    this.#record.invalidate();
     return key;
   }
 
   /** The first key of `user`, made when there is none (`shoal cluster up` prints the same key at every start). */
   async ensure(user: string): Promise<StoredKey> {
     return (await this.list()).find((k) => k.user === user) ?? this.create(user);
-  }
-
-  #keys(force: boolean): Promise<Map<string, StoredKey>> {
-    const cached = this.#cached;
-    if (!force && cached !== undefined && this.#clock.now() - cached.fetchedMs < this.#refreshMs) return Promise.resolve(cached.keys);
-    this.#refreshing ??= this.#fetch().finally(() => {
-      this.#refreshing = undefined;
-    });
-    return this.#refreshing;
-  }
-
-  async #fetch(): Promise<Map<string, StoredKey>> {
-    const previous = this.#cached;
-    const address = previous?.value?.address ?? (await this.#block(false));
-    let value: MutableValue | undefined;
-    let keys: Map<string, StoredKey>;
-    if (address === undefined) {
-      keys = new Map();
-    } else if (previous?.value !== undefined) {
-      const read = await this.#blocks.readMutableIfNewer(address, previous.value.version);
-      value = 'notModified' in read ? previous.value : read;
-      keys = 'notModified' in read ? previous.keys : new Map(decodeKeys(read.content).map((k) => [k.id, k]));
-    } else {
-      value = await this.#blocks.readMutable(address);
-      keys = new Map(decodeKeys(value.content).map((k) => [k.id, k]));
-    }
-    this.#cached = { value, keys, fetchedMs: this.#clock.now() };
-    return keys;
-  }
-
-  /** The block's address; undefined when there is none and `create` is false. Two creators agree through the name. */
-  async #block(create: boolean): Promise<MutableValue['address'] | undefined> {
-    try {
-      return await this.#blocks.resolveNamed(KEYS_BLOCK_NAME);
-    } catch (err) {
-      if (!isShoalError(err, 'NotFound')) throw err;
-    }
-    if (!create) return undefined;
-    const made = await this.#blocks.createMutable(encodeKeys([]));
-    try {
-      await this.#blocks.createNamed(KEYS_BLOCK_NAME, made.address);
-      return made.address;
-    } catch (err) {
-      if (!isShoalError(err, 'Exists')) throw err;
-      return this.#blocks.resolveNamed(KEYS_BLOCK_NAME);
-    }
   }
 }
 
