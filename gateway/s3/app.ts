@@ -109,6 +109,11 @@ export function createS3App(options: S3Options): Koa<S3State> {
         ctx.body = renderXml(root, body);
       };
       const drain = () => readSmallPayload(ctx.req, req, auth);
+      // An empty 200: left unset, Koa would send "OK", which awscli tries to parse as XML.
+      const emptyOk = (): void => {
+        ctx.status = 200;
+        ctx.body = '';
+      };
       switch (op.op) {
         case 'ListBuckets':
           return xml('ListAllMyBucketsResult', await listBuckets(options.volumes, auth.key.user));
@@ -116,13 +121,11 @@ export function createS3App(options: S3Options): Koa<S3State> {
           await drain(); // a CreateBucketConfiguration names a region; every bucket lives in this cluster
           await options.volumes.create(op.bucket);
           ctx.set('location', `/${op.bucket}`);
-          ctx.status = 200;
-          ctx.body = ''; // Koa would otherwise send "OK", which awscli tries to parse as XML
+          emptyOk();
           return;
         case 'HeadBucket':
           await buckets.fs(op.bucket);
-          ctx.status = 200;
-          ctx.body = ''; // Koa would otherwise send "OK", which awscli tries to parse as XML
+          emptyOk();
           ctx.set('x-amz-bucket-region', region);
           return;
         case 'DeleteBucket':
@@ -152,8 +155,7 @@ export function createS3App(options: S3Options): Koa<S3State> {
             ...(ifMatch === undefined ? {} : { ifMatch }), ...(contentMd5 === undefined ? {} : { contentMd5 }),
           });
           ctx.set('etag', `"${stored.etag}"`);
-          ctx.status = 200;
-          ctx.body = ''; // Koa would otherwise send "OK", which awscli tries to parse as XML
+          emptyOk();
           return;
         }
         case 'CopyObject': {
@@ -206,8 +208,7 @@ export function createS3App(options: S3Options): Koa<S3State> {
           const upload = await openUpload(fs, op.key, op.uploadId);
           const part = await putPart(fs, upload, partNumber, requestPayload(ctx.req, req, auth), { tempId: randomBytes(12).toString('hex'), contentMd5: header('content-md5') });
           ctx.set('etag', `"${part.etag}"`);
-          ctx.status = 200;
-          ctx.body = ''; // Koa would otherwise send "OK", which awscli tries to parse as XML
+          emptyOk();
           return;
         }
         case 'UploadPartCopy': {
