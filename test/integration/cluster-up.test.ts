@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './harness/free-port.js';
+import { freeClusterBasePort } from './harness/free-port.js';
 
 const SHOAL = resolve('bin/shoal.js');
 
@@ -39,7 +39,7 @@ async function aliveCount(clusterDir: string): Promise<number> {
 test('cluster up starts three nodes that status shows alive; a second run reuses the cluster; Ctrl-C stops them', async (t) => {
   const data = await mkdtemp(join(tmpdir(), 'shoal-up-'));
   t.teardown(() => rm(data, { recursive: true, force: true }));
-  const basePort = await freePort();
+  const basePort = await freeClusterBasePort(3);
   const first = await clusterUp(data, basePort);
   t.regex(first.output(), /created cluster/);
   let alive = 0;

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../harness/free-port.js';
+import { freeClusterBasePort } from '../harness/free-port.js';
 import { hasLibnfs, SHOAL_BIN } from './gateway-process.js';
 
 const run = promisify(execFile);
@@ -16,7 +16,7 @@ const run = promisify(execFile);
 test('cluster up: a gateway, volume vol, the mount command and a working libnfs URL', async (t) => {
   const data = await mkdtemp(join(tmpdir(), 'shoal-up-gw-'));
   t.teardown(() => rm(data, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [SHOAL_BIN, 'cluster', 'up', '--nodes', '3', '--data', data, '--base-port', String(await freePort()), '--nfs', '0', '--portmap', 'off', '--s3', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SHOAL_BIN, 'cluster', 'up', '--nodes', '3', '--data', data, '--base-port', String(await freeClusterBasePort(3)), '--nfs', '0', '--portmap', 'off', '--s3', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
