@@ -13,6 +13,7 @@ import {
   compareNames, decodeDirPage, encodeDirPage, entriesAfter, entryNamed, inPage, pageFor, sameEntries, splitEntries,
   withEntry, withoutEntry, type DirCookie, type DirEntry, type DirPage, type PageRef,
 } from './directory.js';
+import { ChangeBatcher } from './change-batcher.js';
 import type { FsBlocks } from './fs-blocks.js';
 import type { FsLimits } from './fs-limits.js';
 import type { DirInode, Inode } from './inode.js';
@@ -40,15 +41,27 @@ export class Directories {
   readonly #blocks: FsBlocks;
   readonly #inodes: InodeStore;
   readonly #limits: FsLimits;
+  readonly #inlineChanges: ChangeBatcher<Inode, Map<string, DirEntry | undefined>>;
+  readonly #pageChanges: ChangeBatcher<DirPage, Map<string, DirEntry | undefined>>;
+  readonly #splitting = new Set<string>();
 
   constructor(blocks: FsBlocks, inodes: InodeStore, limits: FsLimits) {
     this.#blocks = blocks;
     this.#inodes = inodes;
     this.#limits = limits;
+    this.#inlineChanges = new ChangeBatcher(async (key, apply) => (await inodes.update(Buffer.from(key, 'hex'), apply)).inode);
+    this.#pageChanges = new ChangeBatcher(async (key, apply) => {
+      const { content } = await blocks.updateMutable(Buffer.from(key, 'hex'), (bytes) => {
+        const next = apply(decodePage(bytes));
+        return isShoalError(next) ? next : encodePage(next);
+      });
+      return decodePage(content);
+    });
   }
 
-  async lookup(dir: Address, name: string): Promise<DirEntry | undefined> {
-    const root = liveDir(dir, (await this.#inodes.read(dir)).inode);
+  /** `root`: the directory's inode when the caller has just read it (saves a read). */
+  async lookup(dir: Address, name: string, root?: DirInode): Promise<DirEntry | undefined> {
+    root ??= liveDir(dir, (await this.#inodes.read(dir)).inode);
     if (root.dir.kind === 'entries') return entryNamed(root.dir.entries, name);
     return entryNamed((await this.#locate(root.dir.pages, name)).page.entries, name);
   }
@@ -57,11 +70,12 @@ export class Directories {
    * Changes the entries of `names` in one version of one block, and returns them as they were before. Names that fall
    * in different pages of a large directory fail with Conflict (detail.acrossPages): the caller orders two changes.
    * `nowMs` is the directory's new mtime; undefined leaves it (a refresh of listing attributes is not a change of the
-   * directory). A change that returns no updates writes nothing.
+   * directory). A change that returns no updates writes nothing. `hint`: the directory's inode, just read.
    */
-  async change(dir: Address, names: readonly string[], change: EntriesChange, nowMs: number | undefined): Promise<Map<string, DirEntry | undefined>> {
+  async change(dir: Address, names: readonly string[], change: EntriesChange, nowMs: number | undefined, hint?: DirInode): Promise<Map<string, DirEntry | undefined>> {
     for (let attempt = 0; attempt <= this.#limits.conflictRetriesMax; attempt++) {
-      const root = liveDir(dir, (await this.#inodes.read(dir)).inode);
+      // The hint may be stale: the change checks the shape it finds, and a moved name sends us round again.
+      const root = attempt === 0 && hint !== undefined ? hint : liveDir(dir, (await this.#inodes.read(dir)).inode);
       if (root.dir.kind === 'entries') {
         const result = await this.#changeInline(dir, names, change, nowMs).catch(retryIfMoved);
         if (result !== undefined) return result;
@@ -80,36 +94,44 @@ export class Directories {
   }
 
   async #changeInline(dir: Address, names: readonly string[], change: EntriesChange, nowMs: number | undefined): Promise<Map<string, DirEntry | undefined>> {
-    let before = new Map<string, DirEntry | undefined>();
-    let entries: readonly DirEntry[] = [];
-    await this.#inodes.update(dir, (inode): Inode | ShoalError => {
+    const { result, written } = await this.#inlineChanges.submit(dir.toString('hex'), (inode) => {
       const current = liveDir(dir, inode);
       if (current.dir.kind !== 'entries') return new ShoalError('Conflict', MOVED);
       const applied = applyChange(current.dir.entries, names, change);
       if (isShoalError(applied)) return applied;
-      ({ before, entries } = applied);
-      if (!applied.changed) return new ShoalError('Conflict', UNCHANGED);
-      return { ...current, dir: { kind: 'entries', entries }, ...(nowMs === undefined ? {} : { mtimeMs: nowMs, ctimeMs: nowMs }) };
-    }).catch(ifUnchanged);
-    if (entries.length > this.#limits.dirPageEntriesMax) await this.#splitRoot(dir, nowMs ?? 0).catch(splitLater);
-    return before;
+      if (!applied.changed) return { next: inode, result: applied.before };
+      return { next: { ...current, dir: { kind: 'entries', entries: applied.entries }, ...(nowMs === undefined ? {} : { mtimeMs: nowMs, ctimeMs: nowMs }) }, result: applied.before };
+    });
+    if (written.type === 'dir' && written.dir.kind === 'entries' && written.dir.entries.length > this.#limits.dirPageEntriesMax) {
+      await this.#splitOnce(dir, () => this.#splitRoot(dir, nowMs ?? 0));
+    }
+    return result;
   }
 
   async #changePage(dir: Address, address: Address, names: readonly string[], change: EntriesChange, nowMs: number | undefined): Promise<Map<string, DirEntry | undefined>> {
-    let before = new Map<string, DirEntry | undefined>();
-    let page: DirPage | undefined;
-    await this.#blocks.updateMutable(address, (content) => {
-      const current = decodeDirPage(content);
+    const { result, written } = await this.#pageChanges.submit(address.toString('hex'), (current) => {
       if (!names.every((name) => inPage(current, name))) return new ShoalError('Conflict', MOVED);
       const applied = applyChange(current.entries, names, change);
       if (isShoalError(applied)) return applied;
-      before = applied.before;
-      if (!applied.changed) return new ShoalError('Conflict', UNCHANGED);
-      page = { ...current, entries: applied.entries, mtimeMs: nowMs ?? current.mtimeMs };
-      return encodeDirPage(page);
-    }).catch(ifUnchanged);
-    if (page !== undefined && page.entries.length > this.#limits.dirPageEntriesMax) await this.#splitPage(dir, address, nowMs ?? page.mtimeMs).catch(splitLater);
-    return before;
+      if (!applied.changed) return { next: current, result: applied.before };
+      return { next: { ...current, entries: applied.entries, mtimeMs: nowMs ?? current.mtimeMs }, result: applied.before };
+    });
+    if (written.entries.length > this.#limits.dirPageEntriesMax) {
+      await this.#splitOnce(address, () => this.#splitPage(dir, address, nowMs ?? written.mtimeMs));
+    }
+    return result;
+  }
+
+  /** One split of a block at a time from this gateway: every change of a burst sees the block over the threshold. */
+  async #splitOnce(block: Address, split: () => Promise<void>): Promise<void> {
+    const key = block.toString('hex');
+    if (this.#splitting.has(key)) return;
+    this.#splitting.add(key);
+    try {
+      await split().catch(splitLater);
+    } finally {
+      this.#splitting.delete(key);
+    }
   }
 
   /** Up to `count` entries after `cookie`, in name order, following the page chain (complete even when the root is stale). */
@@ -148,7 +170,7 @@ export class Directories {
   }
 
   async #readPage(address: Address): Promise<DirPage> {
-    return decodeDirPage((await this.#blocks.readMutable(address)).content);
+    return decodePage((await this.#blocks.readMutable(address)).content);
   }
 
   async #locate(pages: readonly PageRef[], name: string): Promise<Located> {
@@ -197,7 +219,7 @@ export class Directories {
     for (let attempt = 0; attempt <= this.#limits.conflictRetriesMax; attempt++) {
       const expected = snapshot;
       const cut = await this.#blocks.updateMutable(address, (content) => {
-        const current = decodeDirPage(content);
+        const current = decodePage(content);
         if (current.high !== expected.high || !sameAddress(current.next, expected.next)) return new ShoalError('Conflict', 'split by another writer');
         if (!sameEntries(upperOf(current), upperOf(expected))) return new ShoalError('Conflict', MOVED);
         return encodeDirPage({ ...current, entries: current.entries.filter((e) => compareNames(e.name, key) < 0), high: key, next: created.address });
@@ -223,6 +245,24 @@ interface Located {
   readonly page: DirPage;
 }
 
+// Pages decoded from the bytes this gateway encoded or read, by identity: the next change of a burst (or a replay of
+// it) starts from the object rather than decoding the whole page again.
+const pagesByContent = new WeakMap<Buffer, DirPage>();
+
+function decodePage(bytes: Buffer): DirPage {
+  const known = pagesByContent.get(bytes);
+  if (known !== undefined) return known;
+  const page = decodeDirPage(bytes);
+  pagesByContent.set(bytes, page);
+  return page;
+}
+
+function encodePage(page: DirPage): Buffer {
+  const bytes = encodeDirPage(page);
+  pagesByContent.set(bytes, page);
+  return bytes;
+}
+
 function applyChange(entries: readonly DirEntry[], names: readonly string[], change: EntriesChange): { before: Map<string, DirEntry | undefined>; entries: DirEntry[]; changed: boolean } | ShoalError {
   const before = new Map(names.map((name) => [name, entryNamed(entries, name)] as const));
   const updates = change(before);
@@ -230,13 +270,6 @@ function applyChange(entries: readonly DirEntry[], names: readonly string[], cha
   let next = entries.slice();
   for (const [name, entry] of updates) next = entry === null ? withoutEntry(next, name) : withEntry(next, entry);
   return { before, entries: next, changed: updates.size > 0 };
-}
-
-const UNCHANGED = 'nothing to change';
-
-function ifUnchanged(err: unknown): void {
-  if (isShoalError(err, 'Conflict') && err.message === UNCHANGED) return;
-  throw err;
 }
 
 /** The directory inode, checked to be a live directory. */

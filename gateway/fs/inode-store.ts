@@ -41,10 +41,10 @@ export class InodeStore {
           this.revalidated++;
           return this.#remember(cached);
         }
-        return this.#remember({ address, version: value.version, inode: decodeInodeAt(address, value.content) });
+        return this.#remember({ address, version: value.version, inode: this.#decodeAt(address, value.version, value.content) });
       }
       const { version, content } = await this.#blocks.readMutable(address);
-      return this.#remember({ address, version, inode: decodeInodeAt(address, content) });
+      return this.#remember({ address, version, inode: this.#decodeAt(address, version, content) });
     } catch (err) {
       this.#cache.delete(key);
       throw asInodeError(err, `inode ${address.toString('hex')}`);
@@ -58,13 +58,22 @@ export class InodeStore {
   async update(address: Address, apply: (inode: Inode) => Inode | ShoalError): Promise<InodeVersion> {
     try {
       const { version, content } = await this.#blocks.updateMutable(address, (current) => {
-        const next = apply(decodeInodeAt(address, current));
-        return isShoalError(next) ? next : encodeInode(next);
+        const next = apply(decodeOnce(address, current));
+        if (isShoalError(next)) return next;
+        const bytes = encodeInode(next);
+        inodesByContent.set(bytes, next);
+        return bytes;
       });
-      return this.#remember({ address, version, inode: decodeInodeAt(address, content) });
+      return this.#remember({ address, version, inode: decodeOnce(address, content) });
     } catch (err) {
       throw asInodeError(err, `inode ${address.toString('hex')}`);
     }
+  }
+
+  /** Concurrent reads that bring back the same new version decode it once. */
+  #decodeAt(address: Address, version: number, content: Buffer): Inode {
+    const cached = this.#cache.get(address.toString('hex'));
+    return cached !== undefined && cached.version === version ? cached.inode : decodeOnce(address, content);
   }
 
   #remember(value: InodeVersion): InodeVersion {
@@ -78,4 +87,16 @@ export class InodeStore {
     if (this.#cache.size > this.#entriesMax) this.#cache.delete(this.#cache.keys().next().value as string);
     return value;
   }
+}
+
+// Inodes by the bytes they were encoded to or decoded from (identity): in a burst of updates of one hot inode (a
+// directory with inline entries) each update starts from the previous one's object instead of decoding it again.
+const inodesByContent = new WeakMap<Buffer, Inode>();
+
+function decodeOnce(address: Address, content: Buffer): Inode {
+  const known = inodesByContent.get(content);
+  if (known !== undefined) return known;
+  const inode = decodeInodeAt(address, content);
+  inodesByContent.set(content, inode);
+  return inode;
 }

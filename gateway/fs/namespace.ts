@@ -8,13 +8,14 @@ import type { Address } from '../../storage-node/blocks/address.js';
 import { liveDir } from './directory-pages.js';
 import type { DirEntry } from './directory.js';
 import { entryFor, missingEntry, type Attributes, type FsContext } from './fs-context.js';
-import { MODE_PERMISSION_BITS, type FileData, type Inode, type InodeAttrs } from './inode.js';
+import { MODE_PERMISSION_BITS, type DirInode, type FileData, type Inode, type InodeAttrs } from './inode.js';
 import { ACCESS_EXECUTE, ACCESS_WRITE, checkAccess, type Caller } from './permissions.js';
 
 /** The directory, checked live and writable by the caller. */
-async function writableDir(cx: FsContext, caller: Caller, dir: Address): Promise<void> {
+async function writableDir(cx: FsContext, caller: Caller, dir: Address): Promise<DirInode> {
   const inode = liveDir(dir, (await cx.inodes.read(dir)).inode);
   checkAccess(inode, caller, ACCESS_WRITE | ACCESS_EXECUTE, `directory ${dir.toString('hex')}`);
+  return inode;
 }
 
 function newAttrs(cx: FsContext, caller: Caller, mode: number, parent: Address, name: string | undefined): InodeAttrs {
@@ -26,10 +27,10 @@ function newAttrs(cx: FsContext, caller: Caller, mode: number, parent: Address, 
 }
 
 /** Writes the inode, then adds its entry; a name taken meanwhile fails with Exists (the inode is left to the collector). */
-async function link(cx: FsContext, dir: Address, name: string, inode: Inode): Promise<Attributes> {
+async function link(cx: FsContext, dir: Address, name: string, inode: Inode, root?: DirInode): Promise<Attributes> {
   const created = await cx.inodes.create(inode);
   const entry = entryFor(name, created.address, inode);
-  await cx.dirs.change(dir, [name], (current) => (current.get(name) ? exists(name) : new Map([[name, entry]])), cx.nowMs());
+  await cx.dirs.change(dir, [name], (current) => (current.get(name) ? exists(name) : new Map([[name, entry]])), cx.nowMs(), root);
   return cx.attributes(created.address, created.version, inode);
 }
 
@@ -41,9 +42,9 @@ export interface CreateOptions {
 
 export async function create(cx: FsContext, caller: Caller, dir: Address, name: string, options: CreateOptions): Promise<Attributes> {
   cx.checkName(name);
-  await writableDir(cx, caller, dir);
   for (;;) {
-    const existing = await cx.dirs.lookup(dir, name);
+    const root = await writableDir(cx, caller, dir);
+    const existing = await cx.dirs.lookup(dir, name, root);
     if (existing !== undefined) {
       if (options.exclusive) throw exists(name);
       if (existing.type === 'dir') throw new ShoalError('IsDir', `"${name}" is a directory`, { subject: 'entry' });
@@ -51,7 +52,7 @@ export async function create(cx: FsContext, caller: Caller, dir: Address, name: 
       return cx.attributes(existing.inode, version, inode);
     }
     try {
-      return await link(cx, dir, name, { ...newAttrs(cx, caller, options.mode, dir, name), type: 'file', data: { kind: 'inline', bytes: Buffer.alloc(0) } });
+      return await link(cx, dir, name, { ...newAttrs(cx, caller, options.mode, dir, name), type: 'file', data: { kind: 'inline', bytes: Buffer.alloc(0) } }, root);
     } catch (err) {
       // Another writer created the name first: an unchecked create returns theirs.
       if (!isShoalError(err, 'Exists') || options.exclusive) throw err;
@@ -61,10 +62,10 @@ export async function create(cx: FsContext, caller: Caller, dir: Address, name: 
 
 export async function mkdir(cx: FsContext, caller: Caller, dir: Address, name: string, mode: number): Promise<Attributes> {
   cx.checkName(name);
-  await writableDir(cx, caller, dir);
-  if (await cx.dirs.lookup(dir, name)) throw exists(name);
+  const root = await writableDir(cx, caller, dir);
+  if (await cx.dirs.lookup(dir, name, root)) throw exists(name);
   const attrs = newAttrs(cx, caller, mode, dir, undefined);
-  return link(cx, dir, name, { ...attrs, nlink: 2, type: 'dir', dir: { kind: 'entries', entries: [] } });
+  return link(cx, dir, name, { ...attrs, nlink: 2, type: 'dir', dir: { kind: 'entries', entries: [] } }, root);
 }
 
 export async function symlink(cx: FsContext, caller: Caller, dir: Address, name: string, target: string): Promise<Attributes> {
