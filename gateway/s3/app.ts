@@ -14,7 +14,7 @@ import { getObject } from './handlers/get-object.js';
 import { listBuckets } from './handlers/buckets.js';
 import { listObjects } from './handlers/list-objects.js';
 import { completeUpload, createUpload, listParts, listUploads, openUpload, parsePartNumber, putPart, removeUpload } from './handlers/multipart.js';
-import { storeObject } from './handlers/put-object.js';
+import { storeObject, writeConditions } from './handlers/put-object.js';
 import { headersToStore, statObject } from './key-path.js';
 import type { KeyStore } from './keys.js';
 import { readSmallPayload, requestPayload } from './payload.js';
@@ -146,13 +146,10 @@ export function createS3App(options: S3Options): Koa<S3State> {
         }
         case 'PutObject': {
           const fs = await buckets.fs(op.bucket);
-          const ifNoneMatch = header('if-none-match');
-          if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw s3Errors.notImplemented('If-None-Match other than * on PUT');
-          const ifMatch = header('if-match');
           const contentMd5 = header('content-md5');
           const stored = await storeObject(fs, op.key, requestPayload(ctx.req, req, auth), {
-            headers: headersToStore(req.headers), exclusive: ifNoneMatch !== undefined, uploadId: randomBytes(12).toString('hex'),
-            ...(ifMatch === undefined ? {} : { ifMatch }), ...(contentMd5 === undefined ? {} : { contentMd5 }),
+            ...writeConditions(header), headers: headersToStore(req.headers), uploadId: randomBytes(12).toString('hex'),
+            ...(contentMd5 === undefined ? {} : { contentMd5 }),
           });
           ctx.set('etag', `"${stored.etag}"`);
           emptyOk();
@@ -172,7 +169,7 @@ export function createS3App(options: S3Options): Koa<S3State> {
           const read = await getObject(sourceFs, source.key, (name) => (name.startsWith('if-') ? header(`x-amz-copy-source-${name}`) : undefined), new Map(), true);
           if (read.status === 304) throw s3Errors.preconditionFailed();
           const headers = directive === 'COPY' ? info.headers : headersToStore(req.headers);
-          const stored = await storeObject(fs, op.key, read.body ?? emptyBody(), { headers, exclusive: false, uploadId: randomBytes(12).toString('hex') });
+          const stored = await storeObject(fs, op.key, read.body ?? emptyBody(), { ...writeConditions(header), headers, uploadId: randomBytes(12).toString('hex') });
           return xml('CopyObjectResult', { ETag: `"${stored.etag}"`, LastModified: new Date(stored.attrs.mtimeMs).toISOString() });
         }
         case 'GetObject':
@@ -229,7 +226,7 @@ export function createS3App(options: S3Options): Koa<S3State> {
         case 'CompleteMultipartUpload': {
           const fs = await buckets.fs(op.bucket);
           const upload = await openUpload(fs, op.key, op.uploadId);
-          const done = await completeUpload(fs, upload, await drain(), randomBytes(12).toString('hex'));
+          const done = await completeUpload(fs, upload, await drain(), randomBytes(12).toString('hex'), writeConditions(header));
           return xml('CompleteMultipartUploadResult', { Location: `/${op.bucket}/${op.key}`, Bucket: op.bucket, Key: op.key, ETag: `"${done.etag}"` });
         }
         case 'AbortMultipartUpload': {

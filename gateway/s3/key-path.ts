@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { isShoalError } from '../../storage-node/base/errors.js';
 import type { Attributes, FileSystem } from '../fs/filesystem.js';
-import { ETAG_XATTR } from '../fs/inode.js';
 import { ROOT_CALLER } from '../fs/permissions.js';
 import { s3Errors } from './errors.js';
+import { objectEtag, storedEtagText } from './object-etag.js';
 
 /** An inode address, named through gateway/fs (gateway/s3 may not import storage-node/blocks). */
 export type Address = FileSystem['root'];
@@ -91,16 +91,15 @@ export async function statObject(fs: FileSystem, key: string): Promise<ObjectInf
   }
   const marker = attrs.type === 'dir' && attrs.xattrs.has(MARKER_XATTR);
   if (path.name === undefined ? !marker : attrs.type !== 'file') throw s3Errors.noSuchKey();
-  return { attrs, etag: etagOf(attrs), headers: storedHeaders(attrs), marker };
+  return { attrs, etag: marker ? etagOf(attrs) : await objectEtag(fs, attrs), headers: storedHeaders(attrs), marker };
 }
 
-/**
- * The ETag S3 PUT stored. A file written through NFS has none yet: it gets a stable stand-in from its inode version
- * (missing: the MD5 of its bytes, computed when NFS commits).
- */
-export function etagOf(attrs: Attributes): string {
-  const stored = attrs.xattrs.get(ETAG_XATTR)?.toString('utf8');
-  return stored ?? createHash('md5').update(`${attrs.address.toString('hex')}:${attrs.version}`).digest('hex');
+/** The MD5 of no bytes: a directory marker's ETag when none was stored. */
+const EMPTY_ETAG = createHash('md5').digest('hex');
+
+/** A directory marker's ETag (a marker holds no bytes; its stored ETag does not follow the directory's size). */
+export function etagOf(attrs: Pick<Attributes, 'xattrs'>): string {
+  return storedEtagText(attrs) ?? EMPTY_ETAG;
 }
 
 export function storedHeaders(attrs: Pick<Attributes, 'xattrs'>): Record<string, string> {

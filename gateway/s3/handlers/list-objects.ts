@@ -1,21 +1,30 @@
 // ListObjects and ListObjectsV2 over the directory tree: a walk in S3 key order (a directory `d` sorts as `d/`, so it
 // is merged after names like `d-x` that sort before `d/`), starting at the prefix's directory, seeking with directory
 // cookies past start-after, and rolling a directory up into one CommonPrefix under delimiter '/' without entering it.
+import { isShoalError } from '../../../storage-node/base/errors.js';
 import type { DirEntry } from '../../fs/directory.js';
 import type { FileSystem } from '../../fs/filesystem.js';
-import { ETAG_XATTR } from '../../fs/inode.js';
 import { ROOT_CALLER } from '../../fs/permissions.js';
 import { S3Error, s3Errors } from '../errors.js';
 import { etagOf, MARKER_XATTR, resolveDir, UPLOAD_NAME_PREFIX, UPLOADS_DIR } from '../key-path.js';
 import type { Address } from '../key-path.js';
 import type { Query } from '../router.js';
+import { objectEtag, validStoredEtag } from '../object-etag.js';
 import { uriEncode } from '../sigv4/canonical-request.js';
 
 const KEYS_MAX = 1000;
 const READDIR_PAGE_ENTRIES = 1000;
+/** Files whose ETag a listing computes at once (written through NFS, never listed or fetched through S3 since). */
+const ETAG_COMPUTES_PARALLEL = 8;
 
 type Item =
-  | { readonly kind: 'object'; readonly key: string; readonly size: number; readonly etag: string; readonly mtimeMs: number }
+  | {
+    readonly kind: 'object'; readonly key: string; readonly size: number; readonly mtimeMs: number;
+    /** As the directory entry holds it: with the content version it is valid for, or '' when none is stored. */
+    readonly etag: string;
+    /** The file to read when the entry's ETag is missing or stale (written through NFS); undefined for a marker. */
+    readonly inode?: Address;
+  }
   | { readonly kind: 'prefix'; readonly prefix: string };
 
 interface WalkOptions {
@@ -63,7 +72,7 @@ async function* walkDir(fs: FileSystem, dir: Address, base: string, namePrefix: 
       }
       yield* flushBefore(entry.name);
       const key = base + entry.name;
-      if (key > options.after) yield { kind: 'object', key, size: entry.size, etag: entry.etag ?? '', mtimeMs: entry.mtimeMs };
+      if (key > options.after) yield { kind: 'object', key, size: entry.size, etag: entry.etag ?? '', mtimeMs: entry.mtimeMs, inode: entry.inode };
     }
     cookie = page.cookie;
     if (page.eof || beyond) break;
@@ -81,7 +90,7 @@ async function* enterDir(fs: FileSystem, entry: DirEntry, base: string, options:
   }
   const attrs = await fs.getattr(entry.inode);
   if (attrs.xattrs.has(MARKER_XATTR) && dirKey > options.after) {
-    yield { kind: 'object', key: dirKey, size: 0, etag: attrs.xattrs.get(ETAG_XATTR)?.toString('utf8') ?? etagOf(attrs), mtimeMs: attrs.mtimeMs };
+    yield { kind: 'object', key: dirKey, size: 0, etag: etagOf(attrs), mtimeMs: attrs.mtimeMs };
   }
   yield* walkDir(fs, entry.inode, dirKey, '', options);
 }
@@ -140,6 +149,27 @@ export async function listKeys(fs: FileSystem, req: ListRequest): Promise<ListRe
   return { objects, prefixes, truncated, last };
 }
 
+/**
+ * Each listed object's ETag: the entry's when it is valid for the entry's size and mtime, else the file's own (stored
+ * or computed from its bytes and cached, so the next listing finds it in the entry).
+ */
+async function listedEtags(fs: FileSystem, objects: ReadonlyArray<Extract<Item, { kind: 'object' }>>): Promise<string[]> {
+  const etags = objects.map((o) => (o.inode === undefined ? o.etag : validStoredEtag(o.etag, o)));
+  const missing = objects.flatMap((o, i) => (etags[i] === undefined && o.inode !== undefined ? [{ i, inode: o.inode }] : []));
+  const work = async (): Promise<void> => {
+    for (let next = missing.shift(); next !== undefined; next = missing.shift()) {
+      const at = next.i;
+      etags[at] = await fs.getattr(next.inode).then((attrs) => objectEtag(fs, attrs), (err: unknown) => {
+        // Removed since the page was read: listed as the entry had it (as a listing taken a moment earlier would).
+        if (isShoalError(err, 'NotFound')) return (objects[at] as { etag: string }).etag.split(' ')[0] as string;
+        throw err;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ETAG_COMPUTES_PARALLEL, missing.length) }, work));
+  return etags as string[];
+}
+
 export function parseMaxKeys(query: Query): number {
   const raw = query.get('max-keys');
   if (raw === undefined) return KEYS_MAX;
@@ -165,8 +195,9 @@ export async function listObjects(fs: FileSystem, bucket: string, query: Query, 
     after = (version === 2 ? query.get('start-after') : query.get('marker')) ?? '';
   }
   const result = await listKeys(fs, { prefix, delimiter, after, maxKeys });
-  const contents = result.objects.map((o) => ({
-    Key: enc(o.key), LastModified: new Date(o.mtimeMs).toISOString(), ETag: `"${o.etag}"`, Size: o.size, StorageClass: 'STANDARD',
+  const etags = await listedEtags(fs, result.objects);
+  const contents = result.objects.map((o, i) => ({
+    Key: enc(o.key), LastModified: new Date(o.mtimeMs).toISOString(), ETag: `"${etags[i] as string}"`, Size: o.size, StorageClass: 'STANDARD',
   }));
   const common = result.prefixes.map((p) => ({ Prefix: enc(p) }));
   const shared = {
