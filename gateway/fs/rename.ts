@@ -52,27 +52,31 @@ export async function rename(
   const fits = (entry: DirEntry | undefined): ShoalError | undefined => {
     const failed = unmet(expect, entry, targetName);
     if (failed !== undefined) return failed;
-    if (entry === undefined) return undefined;
-    if (replaced === undefined || !entry.inode.equals(replaced.inode)) return new ShoalError('Conflict', `"${targetName}" changed during the rename`, { subject: 'entry' });
-    return undefined;
+    if (entry === undefined || (replaced !== undefined && entry.inode.equals(replaced.inode))) return undefined;
+    // Another file took the name since the lookup: a file replaces any file (its link is dropped below), so the last
+    // rename wins without a retry; a directory there (or moving one) needs the checks above again.
+    if (entry.type !== 'dir' && source.type !== 'dir' && !entry.inode.equals(source.inode)) return undefined;
+    return new ShoalError('Conflict', `"${targetName}" changed during the rename`, { subject: 'entry' });
   };
   const now = cx.nowMs();
-  let atomic = false;
+  let before: Map<string, DirEntry | undefined> | undefined;
   if (sameDir) {
-    atomic = await cx.dirs.change(sourceDir, [sourceName, targetName], (current) => {
+    before = await cx.dirs.change(sourceDir, [sourceName, targetName], (current) => {
       if (!current.get(sourceName)?.inode.equals(source.inode)) return missingEntry(sourceName);
       return fits(current.get(targetName)) ?? new Map([[sourceName, null], [targetName, moved]]);
-    }, now).then(() => true, (err: unknown) => {
-      if (isShoalError(err, 'Conflict') && err.detail?.['acrossPages'] === true) return false;
+    }, now).catch((err: unknown) => {
+      if (isShoalError(err, 'Conflict') && err.detail?.['acrossPages'] === true) return undefined;
       throw err;
     });
   }
-  if (!atomic) {
-    await cx.dirs.change(targetDir, [targetName], (current) => fits(current.get(targetName)) ?? new Map([[targetName, moved]]), now);
+  if (before === undefined) {
+    before = await cx.dirs.change(targetDir, [targetName], (current) => fits(current.get(targetName)) ?? new Map([[targetName, moved]]), now);
     await cx.dirs.change(sourceDir, [sourceName], (current) => (current.get(sourceName)?.inode.equals(source.inode) ? new Map([[sourceName, null]]) : new Map()), now);
   }
   await repoint(cx, source, targetDir, targetName, now);
-  if (replaced !== undefined && replaced.type !== 'dir') await dropLink(cx, replaced.inode);
+  // The entry the chosen change replaced (not necessarily the one looked up first).
+  const displaced = before.get(targetName);
+  if (displaced !== undefined && displaced.type !== 'dir') await dropLink(cx, displaced.inode);
 }
 
 /** The expectation's failure for the target's current entry, or undefined when it holds (or there is none). */
