@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { isShoalError } from '../../storage-node/base/errors.js';
 import type { Attributes, FileSystem } from '../fs/filesystem.js';
-import { ROOT_CALLER } from '../fs/permissions.js';
+import { ROOT_CALLER, type Caller } from '../fs/permissions.js';
 import { s3Errors } from './errors.js';
 import { objectEtag, storedEtagText } from './object-etag.js';
 
@@ -43,21 +43,25 @@ export function parseKey(key: string): KeyPath {
   return marker ? { dirs: segments, name: undefined } : { dirs: segments.slice(0, -1), name: segments[segments.length - 1] as string };
 }
 
-/** The directory at `dirs`, made as needed when `create`; a file in the way is a key conflict. */
-export async function resolveDir(fs: FileSystem, dirs: readonly string[], options: { create: boolean }): Promise<Address> {
+/**
+ * The directory at `dirs`, made as needed when `create`; a file in the way is a key conflict. `caller` (default root):
+ * whose permissions the lookups and mkdirs are checked against (the request's key).
+ */
+export async function resolveDir(fs: FileSystem, dirs: readonly string[], options: { create: boolean; caller?: Caller }): Promise<Address> {
+  const caller = options.caller ?? ROOT_CALLER;
   let dir = fs.root;
   for (let i = 0; i < dirs.length; i++) {
     const name = dirs[i] as string;
     let attrs: Attributes;
     try {
-      attrs = await fs.lookup(ROOT_CALLER, dir, name);
+      attrs = await fs.lookup(caller, dir, name);
     } catch (err) {
       if (!options.create || !isShoalError(err, 'NotFound')) throw notFoundAsKey(err);
       try {
-        attrs = await fs.mkdir(ROOT_CALLER, dir, name, 0o755);
+        attrs = await fs.mkdir(caller, dir, name, 0o755);
       } catch (made) {
         if (!isShoalError(made, 'Exists')) throw made;
-        attrs = await fs.lookup(ROOT_CALLER, dir, name); // another request made it first
+        attrs = await fs.lookup(caller, dir, name); // another request made it first
       }
     }
     if (attrs.type !== 'dir') throw s3Errors.keyConflict(`"${dirs.slice(0, i + 1).join('/')}" is an object, so it cannot also be a prefix`);
@@ -79,12 +83,12 @@ export interface ObjectInfo {
 }
 
 /** The object a key names, or NoSuchKey (a directory that is no marker is a prefix, not an object). */
-export async function statObject(fs: FileSystem, key: string): Promise<ObjectInfo> {
+export async function statObject(fs: FileSystem, key: string, caller: Caller = ROOT_CALLER): Promise<ObjectInfo> {
   const path = parseKey(key);
   let attrs: Attributes;
   try {
-    const dir = await resolveDir(fs, path.name === undefined ? path.dirs.slice(0, -1) : path.dirs, { create: false });
-    attrs = await fs.lookup(ROOT_CALLER, dir, path.name ?? (path.dirs[path.dirs.length - 1] as string));
+    const dir = await resolveDir(fs, path.name === undefined ? path.dirs.slice(0, -1) : path.dirs, { create: false, caller });
+    attrs = await fs.lookup(caller, dir, path.name ?? (path.dirs[path.dirs.length - 1] as string));
   } catch (err) {
     if (err instanceof Error && err.name === 'S3Error' && (err as { code?: string }).code !== 'NoSuchKey') throw s3Errors.noSuchKey();
     throw notFoundAsKey(err);

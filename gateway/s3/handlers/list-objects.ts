@@ -4,7 +4,7 @@
 import { isShoalError } from '../../../storage-node/base/errors.js';
 import type { DirEntry } from '../../fs/directory.js';
 import type { FileSystem } from '../../fs/filesystem.js';
-import { ROOT_CALLER } from '../../fs/permissions.js';
+import { ROOT_CALLER, type Caller } from '../../fs/permissions.js';
 import { S3Error, s3Errors } from '../errors.js';
 import { etagOf, MARKER_XATTR, resolveDir, UPLOAD_NAME_PREFIX, UPLOADS_DIR } from '../key-path.js';
 import type { Address } from '../key-path.js';
@@ -31,6 +31,8 @@ interface WalkOptions {
   readonly after: string;
   /** '/' rolls directories up without walking them. */
   readonly slashDelimiter: boolean;
+  /** Whose read permission each directory is checked against (the request's key). */
+  readonly caller: Caller;
 }
 
 /** Every object (or rolled-up directory) whose key starts with `prefix` and sorts after `after`, in key order. */
@@ -39,8 +41,9 @@ async function* walk(fs: FileSystem, prefix: string, options: WalkOptions): Asyn
   const base = prefix.slice(0, cut + 1);
   let dir: Address;
   try {
-    dir = await resolveDir(fs, base === '' ? [] : base.slice(0, -1).split('/'), { create: false });
+    dir = await resolveDir(fs, base === '' ? [] : base.slice(0, -1).split('/'), { create: false, caller: options.caller });
   } catch (err) {
+    if (isShoalError(err, 'Forbidden')) throw err; // AccessDenied, not an empty listing
     if (err instanceof S3Error || (err instanceof Error && err.name === 'ShoalError')) return; // no such prefix: nothing to list
     throw err;
   }
@@ -56,7 +59,7 @@ async function* walkDir(fs: FileSystem, dir: Address, base: string, namePrefix: 
     }
   };
   for (;;) {
-    const page = await fs.readdir(ROOT_CALLER, dir, { count: READDIR_PAGE_ENTRIES, ...(cookie === undefined ? {} : { cookie }) });
+    const page = await fs.readdir(options.caller, dir, { count: READDIR_PAGE_ENTRIES, ...(cookie === undefined ? {} : { cookie }) });
     let beyond = false;
     for (const entry of page.entries) {
       if (!entry.name.startsWith(namePrefix)) {
@@ -116,6 +119,8 @@ export interface ListRequest {
   readonly delimiter: string | undefined;
   readonly after: string;
   readonly maxKeys: number;
+  /** Default root. */
+  readonly caller?: Caller;
 }
 
 export interface ListResult {
@@ -133,7 +138,7 @@ export async function listKeys(fs: FileSystem, req: ListRequest): Promise<ListRe
   let count = 0;
   let truncated = false;
   const delimiter = req.delimiter === '' ? undefined : req.delimiter;
-  for await (const item of walk(fs, req.prefix, { after: req.after, slashDelimiter: delimiter === '/' })) {
+  for await (const item of walk(fs, req.prefix, { after: req.after, slashDelimiter: delimiter === '/', caller: req.caller ?? ROOT_CALLER })) {
     let prefix: string | undefined;
     if (item.kind === 'prefix') prefix = item.prefix;
     else if (delimiter !== undefined) {
@@ -179,7 +184,7 @@ export function parseMaxKeys(query: Query): number {
 }
 
 /** The list response body for ListObjects (v1) or ListObjectsV2. */
-export async function listObjects(fs: FileSystem, bucket: string, query: Query, version: 1 | 2): Promise<Record<string, unknown>> {
+export async function listObjects(fs: FileSystem, bucket: string, query: Query, version: 1 | 2, caller: Caller = ROOT_CALLER): Promise<Record<string, unknown>> {
   const prefix = query.get('prefix') ?? '';
   const delimiter = query.get('delimiter');
   const encodingType = query.get('encoding-type');
@@ -194,7 +199,7 @@ export async function listObjects(fs: FileSystem, bucket: string, query: Query, 
   } else {
     after = (version === 2 ? query.get('start-after') : query.get('marker')) ?? '';
   }
-  const result = await listKeys(fs, { prefix, delimiter, after, maxKeys });
+  const result = await listKeys(fs, { prefix, delimiter, after, maxKeys, caller });
   const etags = await listedEtags(fs, result.objects);
   const contents = result.objects.map((o, i) => ({
     Key: enc(o.key), LastModified: new Date(o.mtimeMs).toISOString(), ETag: `"${etags[i] as string}"`, Size: o.size, StorageClass: 'STANDARD',

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { isShoalError } from '../../../storage-node/base/errors.js';
 import { isExpectationFailure, type Attributes, type FileSystem, type TargetExpectation } from '../../fs/filesystem.js';
 import { ETAG_XATTR } from '../../fs/inode.js';
-import { ROOT_CALLER } from '../../fs/permissions.js';
+import { ROOT_CALLER, type Caller } from '../../fs/permissions.js';
 import { S3Error, s3Errors } from '../errors.js';
 import { HEADERS_XATTR, MARKER_XATTR, parseKey, resolveDir, statObject, UPLOAD_NAME_PREFIX } from '../key-path.js';
 import type { Address } from '../key-path.js';
@@ -35,6 +35,8 @@ export interface StoreOptions extends WriteConditions {
   readonly etag?: string;
   /** Instead of PutObject's 5 GiB (a completed multipart upload may hold up to 5 TiB). */
   readonly bytesMax?: number;
+  /** Who writes (the request's key): owner of the new file and directories, checked against the mode bits. Default root. */
+  readonly caller?: Caller;
 }
 
 export interface Stored {
@@ -44,21 +46,22 @@ export interface Stored {
 
 export async function storeObject(fs: FileSystem, key: string, body: AsyncIterable<Buffer>, options: StoreOptions): Promise<Stored> {
   const path = parseKey(key);
+  const caller = options.caller ?? ROOT_CALLER;
   if (options.contentMd5 !== undefined && Buffer.from(options.contentMd5, 'base64').length !== 16) throw s3Errors.invalidDigest();
   if (path.name === undefined) {
-    if (options.ifMatch !== undefined) await expectationFor(fs, key, options);
-    return storeMarker(fs, path.dirs, body, options);
+    if (options.ifMatch !== undefined) await expectationFor(fs, key, options, caller);
+    return storeMarker(fs, path.dirs, body, options, caller);
   }
   const name = path.name;
   // Before the body is read: a PUT that cannot win fails at once.
-  const expect = await expectationFor(fs, key, options);
+  const expect = await expectationFor(fs, key, options, caller);
   const tempName = `${UPLOAD_NAME_PREFIX}${options.uploadId}`;
   let dir: Address | undefined;
   let file: Attributes | undefined;
   for (let attempt = 0; file === undefined; attempt++) {
     try {
-      dir = await resolveDir(fs, path.dirs, { create: true });
-      file = await fs.create(ROOT_CALLER, dir, tempName, { mode: 0o644, exclusive: true });
+      dir = await resolveDir(fs, path.dirs, { create: true, caller });
+      file = await fs.create(caller, dir, tempName, { mode: 0o644, exclusive: true });
     } catch (err) {
       if (isShoalError(err, 'IsDir')) throw s3Errors.keyConflict(`"${key}" is a prefix of other keys, so it cannot also be an object`);
       if (!isShoalError(err, 'NotFound') || attempt >= PATH_RETRIES_MAX) throw err;
@@ -73,7 +76,7 @@ export async function storeObject(fs: FileSystem, key: string, body: AsyncIterab
       if (offset + piece.length > (options.bytesMax ?? PUT_OBJECT_BYTES_MAX)) throw s3Errors.entityTooLarge();
       md5.update(piece);
       // Awaited one at a time: the socket is not read faster than the cluster stores (backpressure).
-      await fs.write(ROOT_CALLER, created.address, offset, piece);
+      await fs.write(caller, created.address, offset, piece);
       offset += piece.length;
     }
     const digest = md5.digest();
@@ -81,11 +84,11 @@ export async function storeObject(fs: FileSystem, key: string, body: AsyncIterab
     const etag = options.etag ?? digest.toString('hex');
     const committed = await fs.commit(created.address);
     const xattrs = new Map([[ETAG_XATTR, etagXattrValue(etag, committed)], [HEADERS_XATTR, Buffer.from(JSON.stringify(options.headers))]]);
-    const attrs = await fs.setattr(ROOT_CALLER, created.address, { xattrs });
-    await renameOver(fs, parent, tempName, name, key, expect);
+    const attrs = await fs.setattr(caller, created.address, { xattrs });
+    await renameOver(fs, caller, { dir: parent, tempName, name, key }, expect);
     return { etag, attrs };
   } catch (err) {
-    // Nothing of a failed PUT stays visible: the hidden file goes.
+    // Nothing of a failed PUT stays visible: the hidden file goes (as root: the caller may lack the right by now).
     await fs.remove(ROOT_CALLER, parent, tempName).catch(() => undefined);
     throw err;
   }
@@ -103,16 +106,16 @@ export function writeConditions(header: (name: string) => string | undefined): W
  * The conditions as what the key's entry must hold at the rename. If-None-Match: * — no entry; If-Match — the inode
  * whose ETag matched now (every PUT makes a new inode, so the same inode at the rename means no PUT came between).
  */
-async function expectationFor(fs: FileSystem, key: string, conditions: WriteConditions): Promise<TargetExpectation | undefined> {
+async function expectationFor(fs: FileSystem, key: string, conditions: WriteConditions, caller: Caller): Promise<TargetExpectation | undefined> {
   if (conditions.ifMatch !== undefined) {
     // A missing key fails If-Match with NoSuchKey, as AWS answers.
-    const info = await statObject(fs, key);
+    const info = await statObject(fs, key, caller);
     if (!etagMatches(conditions.ifMatch, info.etag)) throw s3Errors.preconditionFailed();
     return { inode: info.attrs.address };
   }
   if (!conditions.exclusive) return undefined;
   try {
-    await statObject(fs, key);
+    await statObject(fs, key, caller);
   } catch (err) {
     if (err instanceof S3Error && err.code === 'NoSuchKey') return { absent: true };
     throw err;
@@ -120,10 +123,18 @@ async function expectationFor(fs: FileSystem, key: string, conditions: WriteCond
   throw s3Errors.preconditionFailed();
 }
 
-async function renameOver(fs: FileSystem, dir: Address, tempName: string, name: string, key: string, expect: TargetExpectation | undefined): Promise<void> {
+interface RenameTarget {
+  readonly dir: Address;
+  readonly tempName: string;
+  readonly name: string;
+  readonly key: string;
+}
+
+async function renameOver(fs: FileSystem, caller: Caller, target: RenameTarget, expect: TargetExpectation | undefined): Promise<void> {
+  const { dir, tempName, name, key } = target;
   for (let attempt = 0; ; attempt++) {
     try {
-      await fs.rename(ROOT_CALLER, dir, tempName, dir, name, expect);
+      await fs.rename(caller, dir, tempName, dir, name, expect);
       return;
     } catch (err) {
       if (isExpectationFailure(err)) throw s3Errors.preconditionFailed();
@@ -138,17 +149,17 @@ async function renameOver(fs: FileSystem, dir: Address, tempName: string, name: 
 }
 
 /** A key ending in '/': the directory itself, flagged as an object (its body must be empty). */
-async function storeMarker(fs: FileSystem, dirs: readonly string[], body: AsyncIterable<Buffer>, options: StoreOptions): Promise<Stored> {
+async function storeMarker(fs: FileSystem, dirs: readonly string[], body: AsyncIterable<Buffer>, options: StoreOptions, caller: Caller): Promise<Stored> {
   const md5 = createHash('md5');
   for await (const piece of body) {
     if (piece.length > 0) throw s3Errors.invalidArgument('Shoal stores a key ending in "/" as a directory, which holds no bytes');
   }
-  const dir = await resolveDir(fs, dirs, { create: true });
+  const dir = await resolveDir(fs, dirs, { create: true, caller });
   if (options.exclusive && (await fs.getattr(dir)).xattrs.has(MARKER_XATTR)) throw s3Errors.preconditionFailed();
   const etag = md5.digest('hex');
   const xattrs = new Map(metadataXattrs(etag, options.headers));
   xattrs.set(MARKER_XATTR, Buffer.from('1'));
-  return { etag, attrs: await fs.setattr(ROOT_CALLER, dir, { xattrs }) };
+  return { etag, attrs: await fs.setattr(caller, dir, { xattrs }) };
 }
 
 function metadataXattrs(etag: string, headers: Readonly<Record<string, string>>): Map<string, Buffer | null> {
