@@ -12,9 +12,10 @@ import type { FsLimits } from './fs-limits.js';
 import { MODE_PERMISSION_BITS, type Inode } from './inode.js';
 import { create, hardLink, mkdir, remove, rmdir, symlink, type CreateOptions } from './namespace.js';
 import { ACCESS_EXECUTE, ACCESS_READ, ACCESS_WRITE, checkAccess, checkOwner, inGroup, type Caller } from './permissions.js';
-import { rename } from './rename.js';
+import { rename, type TargetExpectation } from './rename.js';
 
 export type { Attributes } from './fs-context.js';
+export { isExpectationFailure, type TargetExpectation } from './rename.js';
 
 /** Times a read starts again when a chunk it needs was freed under it by a newer version. */
 const READ_RETRIES_MAX = 3;
@@ -31,6 +32,11 @@ export interface SetAttributes {
   readonly mtimeMs?: TimeChange;
   /** Extended attributes to set (bytes) or remove (null): S3 metadata lives here. */
   readonly xattrs?: ReadonlyMap<string, Buffer | null>;
+  /**
+   * Apply only while the file's committed size and mtime are these (else Conflict): for a value derived from the content
+   * (an ETag computed from the bytes), which must not land on a newer version.
+   */
+  readonly ifContent?: { readonly size: number; readonly mtimeMs: number };
 }
 
 export interface ReaddirResult {
@@ -112,8 +118,9 @@ export class FileSystem {
     return rmdir(this.#cx, caller, dir, name);
   }
 
-  rename(caller: Caller, sourceDir: Address, sourceName: string, targetDir: Address, targetName: string): Promise<void> {
-    return rename(this.#cx, caller, sourceDir, sourceName, targetDir, targetName);
+  /** `expect`: what the target name must hold at the moment of the change (an exact conditional replace). */
+  rename(caller: Caller, sourceDir: Address, sourceName: string, targetDir: Address, targetName: string, expect?: TargetExpectation): Promise<void> {
+    return rename(this.#cx, caller, sourceDir, sourceName, targetDir, targetName, expect);
   }
 
   async readlink(address: Address): Promise<string> {
@@ -219,6 +226,9 @@ export class FileSystem {
 /** The attribute changes as a function of the current inode (checked against it, so a replay re-checks). */
 function applyAttributes(inode: Inode, caller: Caller, changes: SetAttributes, now: number, what: string): Inode {
   if (inode.type === 'dir' && inode.removed) throw new ShoalError('NotFound', 'the directory was removed', { subject: 'inode' });
+  if (changes.ifContent !== undefined && (inode.size !== changes.ifContent.size || inode.mtimeMs !== changes.ifContent.mtimeMs)) {
+    throw new ShoalError('Conflict', 'the file changed since its content was read', { subject: 'inode' });
+  }
   let next: Inode = { ...inode, ctimeMs: now };
   if (changes.mode !== undefined) {
     checkOwner(inode, caller, what);

@@ -11,7 +11,23 @@ import { ACCESS_EXECUTE, ACCESS_WRITE, checkAccess, type Caller } from './permis
 
 const ANCESTRY_HOPS_MAX = 4096;
 
-export async function rename(cx: FsContext, caller: Caller, sourceDir: Address, sourceName: string, targetDir: Address, targetName: string): Promise<void> {
+/**
+ * What the target name must hold for the rename to happen, checked inside the target directory's consensus change (so
+ * two gateways cannot both see it hold): nothing ('absent'), or an entry pointing at this inode. S3's conditional
+ * writes (If-None-Match: *, If-Match) are renames of a finished hidden file under such an expectation.
+ */
+export type TargetExpectation = { readonly absent: true } | { readonly inode: Address };
+
+/** The typed failure of a target expectation: `Conflict` with this detail, which a retry loop must not retry. */
+export const EXPECTATION_FAILED = 'targetExpectationFailed';
+
+export function isExpectationFailure(err: unknown): boolean {
+  return isShoalError(err, 'Conflict') && err.detail?.[EXPECTATION_FAILED] === true;
+}
+
+export async function rename(
+  cx: FsContext, caller: Caller, sourceDir: Address, sourceName: string, targetDir: Address, targetName: string, expect?: TargetExpectation,
+): Promise<void> {
   cx.checkName(sourceName);
   cx.checkName(targetName);
   for (const dir of [sourceDir, targetDir]) {
@@ -23,6 +39,9 @@ export async function rename(cx: FsContext, caller: Caller, sourceDir: Address, 
   if (sameDir && sourceName === targetName) return;
   if (source.type === 'dir') await checkNotInto(cx, source.inode, targetDir);
   const replaced = await cx.dirs.lookup(targetDir, targetName);
+  // Checked here too, to fail before anything changes (a directory marked removed below would stay marked).
+  const early = unmet(expect, replaced, targetName);
+  if (early !== undefined) throw early;
   if (replaced !== undefined) {
     // POSIX: renaming onto another link of the same inode does nothing.
     if (replaced.inode.equals(source.inode)) return;
@@ -31,27 +50,42 @@ export async function rename(cx: FsContext, caller: Caller, sourceDir: Address, 
   }
   const moved: DirEntry = { ...source, name: targetName };
   const fits = (entry: DirEntry | undefined): ShoalError | undefined => {
-    if (entry === undefined) return undefined;
-    if (replaced === undefined || !entry.inode.equals(replaced.inode)) return new ShoalError('Conflict', `"${targetName}" changed during the rename`, { subject: 'entry' });
-    return undefined;
+    const failed = unmet(expect, entry, targetName);
+    if (failed !== undefined) return failed;
+    if (entry === undefined || (replaced !== undefined && entry.inode.equals(replaced.inode))) return undefined;
+    // Another file took the name since the lookup: a file replaces any file (its link is dropped below), so the last
+    // rename wins without a retry; a directory there (or moving one) needs the checks above again.
+    if (entry.type !== 'dir' && source.type !== 'dir' && !entry.inode.equals(source.inode)) return undefined;
+    return new ShoalError('Conflict', `"${targetName}" changed during the rename`, { subject: 'entry' });
   };
   const now = cx.nowMs();
-  let atomic = false;
+  let before: Map<string, DirEntry | undefined> | undefined;
   if (sameDir) {
-    atomic = await cx.dirs.change(sourceDir, [sourceName, targetName], (current) => {
+    before = await cx.dirs.change(sourceDir, [sourceName, targetName], (current) => {
       if (!current.get(sourceName)?.inode.equals(source.inode)) return missingEntry(sourceName);
       return fits(current.get(targetName)) ?? new Map([[sourceName, null], [targetName, moved]]);
-    }, now).then(() => true, (err: unknown) => {
-      if (isShoalError(err, 'Conflict') && err.detail?.['acrossPages'] === true) return false;
+    }, now).catch((err: unknown) => {
+      if (isShoalError(err, 'Conflict') && err.detail?.['acrossPages'] === true) return undefined;
       throw err;
     });
   }
-  if (!atomic) {
-    await cx.dirs.change(targetDir, [targetName], (current) => fits(current.get(targetName)) ?? new Map([[targetName, moved]]), now);
+  if (before === undefined) {
+    before = await cx.dirs.change(targetDir, [targetName], (current) => fits(current.get(targetName)) ?? new Map([[targetName, moved]]), now);
     await cx.dirs.change(sourceDir, [sourceName], (current) => (current.get(sourceName)?.inode.equals(source.inode) ? new Map([[sourceName, null]]) : new Map()), now);
   }
   await repoint(cx, source, targetDir, targetName, now);
-  if (replaced !== undefined && replaced.type !== 'dir') await dropLink(cx, replaced.inode);
+  // The entry the chosen change replaced (not necessarily the one looked up first).
+  const displaced = before.get(targetName);
+  if (displaced !== undefined && displaced.type !== 'dir') await dropLink(cx, displaced.inode);
+}
+
+/** The expectation's failure for the target's current entry, or undefined when it holds (or there is none). */
+function unmet(expect: TargetExpectation | undefined, entry: DirEntry | undefined, targetName: string): ShoalError | undefined {
+  if (expect === undefined) return undefined;
+  const holds = 'absent' in expect ? entry === undefined : entry !== undefined && entry.inode.equals(expect.inode);
+  if (holds) return undefined;
+  const wanted = 'absent' in expect ? 'to be absent' : `to point at inode ${expect.inode.toString('hex')}`;
+  return new ShoalError('Conflict', `"${targetName}" was expected ${wanted}`, { subject: 'entry', detail: { [EXPECTATION_FAILED]: true } });
 }
 
 function checkReplaceable(source: DirEntry, replaced: DirEntry): void {

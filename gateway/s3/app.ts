@@ -14,9 +14,9 @@ import { getObject } from './handlers/get-object.js';
 import { listBuckets } from './handlers/buckets.js';
 import { listObjects } from './handlers/list-objects.js';
 import { completeUpload, createUpload, listParts, listUploads, openUpload, parsePartNumber, putPart, removeUpload } from './handlers/multipart.js';
-import { storeObject } from './handlers/put-object.js';
+import { storeObject, writeConditions } from './handlers/put-object.js';
 import { headersToStore, statObject } from './key-path.js';
-import type { KeyStore } from './keys.js';
+import { callerOf, type KeyStore } from './keys.js';
 import { readSmallPayload, requestPayload } from './payload.js';
 import { resourceOf, routeS3, type S3Operation } from './router.js';
 import { parseQuery, percentDecode } from './sigv4/canonical-request.js';
@@ -114,12 +114,15 @@ export function createS3App(options: S3Options): Koa<S3State> {
         ctx.status = 200;
         ctx.body = '';
       };
+      // The filesystem identity of the key (root for an admin key): its mode bits decide, as for an NFS client.
+      const caller = callerOf(auth.key);
       switch (op.op) {
         case 'ListBuckets':
           return xml('ListAllMyBucketsResult', await listBuckets(options.volumes, auth.key.user));
         case 'CreateBucket':
           await drain(); // a CreateBucketConfiguration names a region; every bucket lives in this cluster
-          await options.volumes.create(op.bucket);
+          // The bucket's root directory belongs to the key that made it.
+          await options.volumes.create(op.bucket, caller.uid === 0 ? {} : { uid: caller.uid, gid: caller.gid });
           ctx.set('location', `/${op.bucket}`);
           emptyOk();
           return;
@@ -138,21 +141,18 @@ export function createS3App(options: S3Options): Koa<S3State> {
           return xml('LocationConstraint', region === 'us-east-1' ? {} : { '#text': region });
         case 'ListObjects':
         case 'ListObjectsV2':
-          return xml('ListBucketResult', await listObjects(await buckets.fs(op.bucket), op.bucket, op.query, op.op === 'ListObjects' ? 1 : 2));
+          return xml('ListBucketResult', await listObjects(await buckets.fs(op.bucket), op.bucket, op.query, op.op === 'ListObjects' ? 1 : 2, caller));
         case 'DeleteObjects': {
           const fs = await buckets.fs(op.bucket);
-          const result = await deleteObjects(fs, await drain());
+          const result = await deleteObjects(fs, await drain(), caller);
           return xml('DeleteResult', { ...result });
         }
         case 'PutObject': {
           const fs = await buckets.fs(op.bucket);
-          const ifNoneMatch = header('if-none-match');
-          if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw s3Errors.notImplemented('If-None-Match other than * on PUT');
-          const ifMatch = header('if-match');
           const contentMd5 = header('content-md5');
           const stored = await storeObject(fs, op.key, requestPayload(ctx.req, req, auth), {
-            headers: headersToStore(req.headers), exclusive: ifNoneMatch !== undefined, uploadId: randomBytes(12).toString('hex'),
-            ...(ifMatch === undefined ? {} : { ifMatch }), ...(contentMd5 === undefined ? {} : { contentMd5 }),
+            ...writeConditions(header), headers: headersToStore(req.headers), uploadId: randomBytes(12).toString('hex'), caller,
+            ...(contentMd5 === undefined ? {} : { contentMd5 }),
           });
           ctx.set('etag', `"${stored.etag}"`);
           emptyOk();
@@ -168,17 +168,17 @@ export function createS3App(options: S3Options): Koa<S3State> {
           if (source.bucket === op.bucket && source.key === op.key && directive === 'COPY') {
             throw s3Errors.invalidRequest('This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
           }
-          const info = await statObject(sourceFs, source.key);
-          const read = await getObject(sourceFs, source.key, (name) => (name.startsWith('if-') ? header(`x-amz-copy-source-${name}`) : undefined), new Map(), true);
+          const info = await statObject(sourceFs, source.key, caller);
+          const read = await getObject(sourceFs, source.key, (name) => (name.startsWith('if-') ? header(`x-amz-copy-source-${name}`) : undefined), new Map(), true, caller);
           if (read.status === 304) throw s3Errors.preconditionFailed();
           const headers = directive === 'COPY' ? info.headers : headersToStore(req.headers);
-          const stored = await storeObject(fs, op.key, read.body ?? emptyBody(), { headers, exclusive: false, uploadId: randomBytes(12).toString('hex') });
+          const stored = await storeObject(fs, op.key, read.body ?? emptyBody(), { ...writeConditions(header), headers, uploadId: randomBytes(12).toString('hex'), caller });
           return xml('CopyObjectResult', { ETag: `"${stored.etag}"`, LastModified: new Date(stored.attrs.mtimeMs).toISOString() });
         }
         case 'GetObject':
         case 'HeadObject': {
           const fs = await buckets.fs(op.bucket);
-          const result = await getObject(fs, op.key, header, op.query, op.op === 'GetObject');
+          const result = await getObject(fs, op.key, header, op.query, op.op === 'GetObject', caller);
           ctx.status = result.status;
           for (const [name, value] of Object.entries(result.headers)) ctx.set(name, value);
           if (result.body !== undefined) {
@@ -192,7 +192,7 @@ export function createS3App(options: S3Options): Koa<S3State> {
         }
         case 'DeleteObject': {
           const fs = await buckets.fs(op.bucket);
-          await deleteObject(fs, op.key);
+          await deleteObject(fs, op.key, caller);
           ctx.status = 204;
           return;
         }
@@ -229,7 +229,7 @@ export function createS3App(options: S3Options): Koa<S3State> {
         case 'CompleteMultipartUpload': {
           const fs = await buckets.fs(op.bucket);
           const upload = await openUpload(fs, op.key, op.uploadId);
-          const done = await completeUpload(fs, upload, await drain(), randomBytes(12).toString('hex'));
+          const done = await completeUpload(fs, upload, await drain(), randomBytes(12).toString('hex'), writeConditions(header));
           return xml('CompleteMultipartUploadResult', { Location: `/${op.bucket}/${op.key}`, Bucket: op.bucket, Key: op.key, ETag: `"${done.etag}"` });
         }
         case 'AbortMultipartUpload': {

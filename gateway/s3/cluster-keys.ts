@@ -9,7 +9,7 @@ import type { Clock } from '../../storage-node/base/clock.js';
 import { ShoalError } from '../../storage-node/base/errors.js';
 import type { FsBlocks } from '../fs/fs-blocks.js';
 import { namedBlock, NamedRecordCache } from '../fs/named-record.js';
-import type { AccessKey, KeyStore } from './keys.js';
+import { isUserId, type AccessKey, type KeyStore } from './keys.js';
 
 export const KEYS_BLOCK_NAME = 's3-keys';
 const KEYS_FORMAT_VERSION = 1;
@@ -47,21 +47,30 @@ export class ClusterKeyStore implements KeyStore {
     return [...(await this.#record.get(true)).values()].sort((a, b) => a.createdMs - b.createdMs);
   }
 
-  /** A new key for `user` (one consensus write; concurrent creators are replayed, not lost). */
-  async create(user: string): Promise<StoredKey> {
+  /**
+   * A new key for `user` (one consensus write; concurrent creators are replayed, not lost). With `identity` its requests
+   * act as that uid/gid in the filesystem; without, it is an admin key (root).
+   */
+  async create(user: string, identity?: { readonly uid: number; readonly gid?: number }): Promise<StoredKey> {
     if (!USER.test(user)) throw new ShoalError('Invalid', `--user "${user}": use 1 to 64 letters, digits or . _ @ + = -`, { subject: 'config' });
+    if (identity !== undefined && (!isUserId(identity.uid) || (identity.gid !== undefined && !isUserId(identity.gid)))) {
+      throw new ShoalError('Invalid', '--uid and --gid are whole numbers from 1 to 4294967294 (leave --uid out for an admin key)', { subject: 'config' });
+    }
     const bytes = this.#blocks.entropy.bytes(20 + 30);
     const id = `SK${[...bytes.subarray(0, 18)].map((b) => KEY_ID_ALPHABET[b & 31]).join('')}`;
-    const key: StoredKey = { id, secret: bytes.subarray(20).toString('base64url'), user, createdMs: this.#clock.wallMs() };
+    const key: StoredKey = {
+      id, secret: bytes.subarray(20).toString('base64url'), user, createdMs: this.#clock.wallMs(),
+      ...(identity === undefined ? {} : { uid: identity.uid, gid: identity.gid ?? identity.uid }),
+    };
     const address = await namedBlock(this.#blocks, KEYS_BLOCK_NAME, encodeKeys([]));
     await this.#blocks.updateMutable(address, (content) => encodeKeys([...decodeKeys(content).filter((k) => k.id !== id), key]));
     this.#record.invalidate();
     return key;
   }
 
-  /** The first key of `user`, made when there is none (`shoal cluster up` prints the same key at every start). */
+  /** The first admin key of `user`, made when there is none (`shoal cluster up` prints the same key at every start). */
   async ensure(user: string): Promise<StoredKey> {
-    return (await this.list()).find((k) => k.user === user) ?? this.create(user);
+    return (await this.list()).find((k) => k.user === user && k.uid === undefined) ?? this.create(user);
   }
 }
 
@@ -86,6 +95,10 @@ export function decodeKeys(bytes: Buffer): StoredKey[] {
   return (record.keys as unknown[]).map((item) => {
     const k = item as Partial<StoredKey>;
     if (typeof k.id !== 'string' || typeof k.secret !== 'string' || typeof k.user !== 'string' || typeof k.createdMs !== 'number') fail('a key without id, secret, user or date');
-    return { id: k.id as string, secret: k.secret as string, user: k.user as string, createdMs: k.createdMs as number };
+    if ((k.uid !== undefined && !isUserId(k.uid)) || (k.gid !== undefined && !isUserId(k.gid)) || (k.uid === undefined && k.gid !== undefined)) fail('a key with a bad uid or gid');
+    return {
+      id: k.id as string, secret: k.secret as string, user: k.user as string, createdMs: k.createdMs as number,
+      ...(k.uid === undefined ? {} : { uid: k.uid, gid: k.gid ?? k.uid }),
+    };
   });
 }

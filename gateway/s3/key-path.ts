@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { isShoalError } from '../../storage-node/base/errors.js';
 import type { Attributes, FileSystem } from '../fs/filesystem.js';
-import { ETAG_XATTR } from '../fs/inode.js';
-import { ROOT_CALLER } from '../fs/permissions.js';
+import { ROOT_CALLER, type Caller } from '../fs/permissions.js';
 import { s3Errors } from './errors.js';
+import { objectEtag, storedEtagText } from './object-etag.js';
 
 /** An inode address, named through gateway/fs (gateway/s3 may not import storage-node/blocks). */
 export type Address = FileSystem['root'];
@@ -43,21 +43,25 @@ export function parseKey(key: string): KeyPath {
   return marker ? { dirs: segments, name: undefined } : { dirs: segments.slice(0, -1), name: segments[segments.length - 1] as string };
 }
 
-/** The directory at `dirs`, made as needed when `create`; a file in the way is a key conflict. */
-export async function resolveDir(fs: FileSystem, dirs: readonly string[], options: { create: boolean }): Promise<Address> {
+/**
+ * The directory at `dirs`, made as needed when `create`; a file in the way is a key conflict. `caller` (default root):
+ * whose permissions the lookups and mkdirs are checked against (the request's key).
+ */
+export async function resolveDir(fs: FileSystem, dirs: readonly string[], options: { create: boolean; caller?: Caller }): Promise<Address> {
+  const caller = options.caller ?? ROOT_CALLER;
   let dir = fs.root;
   for (let i = 0; i < dirs.length; i++) {
     const name = dirs[i] as string;
     let attrs: Attributes;
     try {
-      attrs = await fs.lookup(ROOT_CALLER, dir, name);
+      attrs = await fs.lookup(caller, dir, name);
     } catch (err) {
       if (!options.create || !isShoalError(err, 'NotFound')) throw notFoundAsKey(err);
       try {
-        attrs = await fs.mkdir(ROOT_CALLER, dir, name, 0o755);
+        attrs = await fs.mkdir(caller, dir, name, 0o755);
       } catch (made) {
         if (!isShoalError(made, 'Exists')) throw made;
-        attrs = await fs.lookup(ROOT_CALLER, dir, name); // another request made it first
+        attrs = await fs.lookup(caller, dir, name); // another request made it first
       }
     }
     if (attrs.type !== 'dir') throw s3Errors.keyConflict(`"${dirs.slice(0, i + 1).join('/')}" is an object, so it cannot also be a prefix`);
@@ -79,28 +83,27 @@ export interface ObjectInfo {
 }
 
 /** The object a key names, or NoSuchKey (a directory that is no marker is a prefix, not an object). */
-export async function statObject(fs: FileSystem, key: string): Promise<ObjectInfo> {
+export async function statObject(fs: FileSystem, key: string, caller: Caller = ROOT_CALLER): Promise<ObjectInfo> {
   const path = parseKey(key);
   let attrs: Attributes;
   try {
-    const dir = await resolveDir(fs, path.name === undefined ? path.dirs.slice(0, -1) : path.dirs, { create: false });
-    attrs = await fs.lookup(ROOT_CALLER, dir, path.name ?? (path.dirs[path.dirs.length - 1] as string));
+    const dir = await resolveDir(fs, path.name === undefined ? path.dirs.slice(0, -1) : path.dirs, { create: false, caller });
+    attrs = await fs.lookup(caller, dir, path.name ?? (path.dirs[path.dirs.length - 1] as string));
   } catch (err) {
     if (err instanceof Error && err.name === 'S3Error' && (err as { code?: string }).code !== 'NoSuchKey') throw s3Errors.noSuchKey();
     throw notFoundAsKey(err);
   }
   const marker = attrs.type === 'dir' && attrs.xattrs.has(MARKER_XATTR);
   if (path.name === undefined ? !marker : attrs.type !== 'file') throw s3Errors.noSuchKey();
-  return { attrs, etag: etagOf(attrs), headers: storedHeaders(attrs), marker };
+  return { attrs, etag: marker ? etagOf(attrs) : await objectEtag(fs, attrs), headers: storedHeaders(attrs), marker };
 }
 
-/**
- * The ETag S3 PUT stored. A file written through NFS has none yet: it gets a stable stand-in from its inode version
- * (missing: the MD5 of its bytes, computed when NFS commits).
- */
-export function etagOf(attrs: Attributes): string {
-  const stored = attrs.xattrs.get(ETAG_XATTR)?.toString('utf8');
-  return stored ?? createHash('md5').update(`${attrs.address.toString('hex')}:${attrs.version}`).digest('hex');
+/** The MD5 of no bytes: a directory marker's ETag when none was stored. */
+const EMPTY_ETAG = createHash('md5').digest('hex');
+
+/** A directory marker's ETag (a marker holds no bytes; its stored ETag does not follow the directory's size). */
+export function etagOf(attrs: Pick<Attributes, 'xattrs'>): string {
+  return storedEtagText(attrs) ?? EMPTY_ETAG;
 }
 
 export function storedHeaders(attrs: Pick<Attributes, 'xattrs'>): Record<string, string> {

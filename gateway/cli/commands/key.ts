@@ -5,7 +5,8 @@ import { clientCredentials, readAdminIdentity } from '../../../storage-node/cli/
 import { ClusterClient } from '../../../storage-node/client/cluster-client.js';
 import { systemEntropy } from '../../../storage-node/system.js';
 import { ClusterFsBlocks } from '../../fs/fs-blocks.js';
-import { ClusterKeyStore } from '../../s3/cluster-keys.js';
+import { ShoalError } from '../../../storage-node/base/errors.js';
+import { ClusterKeyStore, type StoredKey } from '../../s3/cluster-keys.js';
 import { collect, DEFAULT_CLUSTER_DIR, seedsFor } from '../cli-context.js';
 
 interface KeyFlags {
@@ -31,6 +32,11 @@ export async function withKeys<T>(flags: { dir: string; node?: string[] | undefi
   }
 }
 
+/** uid/gid for the JSON output; an admin key shows `admin: true` instead. */
+function identityOf(key: StoredKey): { uid: number; gid: number } | { admin: true } {
+  return key.uid === undefined ? { admin: true } : { uid: key.uid, gid: key.gid ?? key.uid };
+}
+
 export function registerKeyCommands(program: Command): void {
   const key = program.command('key').description('S3 access keys (kept sealed in the cluster; every gateway accepts them within seconds)');
   const common = (command: Command): Command => command
@@ -41,15 +47,20 @@ export function registerKeyCommands(program: Command): void {
   common(key.command('create'))
     .description('issue an access key for a user and print its id and secret (the secret is shown here and by `key list`)')
     .requiredOption('--user <user>', 'who the key belongs to')
-    .action(async (flags: KeyFlags & { user: string }) => {
-      const created = await withKeys(flags, (keys) => keys.create(flags.user));
+    .option('--uid <uid>', 'the uid its requests act as in the filesystem (owner of what it writes, mode bits checked as for NFS); without it, an admin key acting as root')
+    .option('--gid <gid>', 'the primary group with --uid (default: the uid)')
+    .action(async (flags: KeyFlags & { user: string; uid?: string; gid?: string }) => {
+      if (flags.uid === undefined && flags.gid !== undefined) throw new ShoalError('Invalid', '--gid needs --uid', { subject: 'config' });
+      const identity = flags.uid === undefined ? undefined : { uid: Number(flags.uid), ...(flags.gid === undefined ? {} : { gid: Number(flags.gid) }) };
+      const created = await withKeys(flags, (keys) => keys.create(flags.user, identity));
       if (flags.json) {
-        console.log(JSON.stringify({ accessKeyId: created.id, secretAccessKey: created.secret, user: created.user }));
+        console.log(JSON.stringify({ accessKeyId: created.id, secretAccessKey: created.secret, user: created.user, ...identityOf(created) }));
         return;
       }
       console.log(`access key id      ${created.id}`);
       console.log(`secret access key  ${created.secret}`);
       console.log(`user               ${created.user}`);
+      console.log(`acts as            ${created.uid === undefined ? 'root (admin key)' : `uid ${created.uid} gid ${created.gid ?? created.uid}`}`);
     });
 
   common(key.command('list'))
@@ -57,10 +68,10 @@ export function registerKeyCommands(program: Command): void {
     .action(async (flags: KeyFlags) => {
       const all = await withKeys(flags, (keys) => keys.list());
       if (flags.json) {
-        console.log(JSON.stringify(all.map((k) => ({ accessKeyId: k.id, secretAccessKey: k.secret, user: k.user, created: new Date(k.createdMs).toISOString() }))));
+        console.log(JSON.stringify(all.map((k) => ({ accessKeyId: k.id, secretAccessKey: k.secret, user: k.user, ...identityOf(k), created: new Date(k.createdMs).toISOString() }))));
         return;
       }
       if (all.length === 0) console.log('no keys yet: create one with `shoal key create --user NAME`');
-      for (const k of all) console.log(`${k.id}  ${k.user}  ${new Date(k.createdMs).toISOString()}`);
+      for (const k of all) console.log(`${k.id}  ${k.user}  ${new Date(k.createdMs).toISOString()}  ${k.uid === undefined ? 'admin' : `uid=${k.uid} gid=${k.gid ?? k.uid}`}`);
     });
 }

@@ -3,7 +3,7 @@
 import { isShoalError } from '../../../storage-node/base/errors.js';
 import type { FileSystem } from '../../fs/filesystem.js';
 import { ETAG_XATTR } from '../../fs/inode.js';
-import { ROOT_CALLER } from '../../fs/permissions.js';
+import { ROOT_CALLER, type Caller } from '../../fs/permissions.js';
 import { s3ErrorFor, s3Errors } from '../errors.js';
 import { HEADERS_XATTR, MARKER_XATTR, parseKey } from '../key-path.js';
 import type { Address } from '../key-path.js';
@@ -11,12 +11,12 @@ import { parseXml } from '../xml.js';
 
 const DELETE_OBJECTS_KEYS_MAX = 1000;
 
-/** Deleting a key that does not exist succeeds, as in S3. */
-export async function deleteObject(fs: FileSystem, key: string): Promise<void> {
+/** Deleting a key that does not exist succeeds, as in S3. `caller`: whose write permission is checked (default root). */
+export async function deleteObject(fs: FileSystem, key: string, caller: Caller = ROOT_CALLER): Promise<void> {
   const path = parseKey(key);
   const chain: Address[] = [fs.root];
   for (const name of path.dirs) {
-    const attrs = await fs.lookup(ROOT_CALLER, chain[chain.length - 1] as Address, name).catch((err: unknown) => {
+    const attrs = await fs.lookup(caller, chain[chain.length - 1] as Address, name).catch((err: unknown) => {
       if (isShoalError(err, 'NotFound')) return undefined;
       throw err;
     });
@@ -26,15 +26,15 @@ export async function deleteObject(fs: FileSystem, key: string): Promise<void> {
   if (path.name === undefined) {
     const dir = chain[chain.length - 1] as Address;
     if (!(await fs.getattr(dir)).xattrs.has(MARKER_XATTR)) return;
-    await fs.setattr(ROOT_CALLER, dir, { xattrs: new Map([[MARKER_XATTR, null], [ETAG_XATTR, null], [HEADERS_XATTR, null]]) });
+    await fs.setattr(caller, dir, { xattrs: new Map([[MARKER_XATTR, null], [ETAG_XATTR, null], [HEADERS_XATTR, null]]) });
   } else {
     const parent = chain[chain.length - 1] as Address;
-    const attrs = await fs.lookup(ROOT_CALLER, parent, path.name).catch((err: unknown) => {
+    const attrs = await fs.lookup(caller, parent, path.name).catch((err: unknown) => {
       if (isShoalError(err, 'NotFound')) return undefined;
       throw err;
     });
     if (attrs === undefined || attrs.type === 'dir') return;
-    await fs.remove(ROOT_CALLER, parent, path.name).catch((err: unknown) => {
+    await fs.remove(caller, parent, path.name).catch((err: unknown) => {
       if (!isShoalError(err, 'NotFound')) throw err;
     });
   }
@@ -59,7 +59,7 @@ export interface DeleteObjectsResult {
   readonly Error: Array<{ Key: string; Code: string; Message: string }>;
 }
 
-export async function deleteObjects(fs: FileSystem, body: Buffer): Promise<DeleteObjectsResult> {
+export async function deleteObjects(fs: FileSystem, body: Buffer, caller: Caller = ROOT_CALLER): Promise<DeleteObjectsResult> {
   let parsed: Record<string, unknown>;
   try {
     parsed = parseXml(body.toString('utf8'), ['Object']);
@@ -75,7 +75,7 @@ export async function deleteObjects(fs: FileSystem, body: Buffer): Promise<Delet
   for (const object of objects) {
     const key = typeof object.Key === 'string' ? object.Key : String(object.Key ?? '');
     try {
-      await deleteObject(fs, key);
+      await deleteObject(fs, key, caller);
       if (!quiet) result.Deleted.push({ Key: key });
     } catch (err) {
       const e = s3ErrorFor(err);

@@ -2,7 +2,7 @@
 // the body streamed from the filesystem a chunk-sized piece at a time (its read-ahead fetches the next chunks).
 import { Readable } from 'node:stream';
 import type { FileSystem } from '../../fs/filesystem.js';
-import { ROOT_CALLER } from '../../fs/permissions.js';
+import { ROOT_CALLER, type Caller } from '../../fs/permissions.js';
 import { S3Error, s3Errors } from '../errors.js';
 import { statObject, type ObjectInfo } from '../key-path.js';
 import type { Query } from '../router.js';
@@ -19,8 +19,11 @@ export interface ObjectResponse {
 
 export type HeaderGetter = (name: string) => string | undefined;
 
-export async function getObject(fs: FileSystem, key: string, header: HeaderGetter, query: Query, withBody: boolean): Promise<ObjectResponse> {
-  const info = await statObject(fs, key);
+/** `caller`: whose read permission the object is checked against (the request's key; default root). */
+export async function getObject(fs: FileSystem, key: string, header: HeaderGetter, query: Query, withBody: boolean, caller: Caller = ROOT_CALLER): Promise<ObjectResponse> {
+  const info = await statObject(fs, key, caller);
+  // A read of no bytes checks read permission for HEAD too (S3 needs s3:GetObject for both).
+  if (!info.marker) await fs.read(caller, info.attrs.address, 0, 0);
   const notModified = checkConditions(info, header);
   const headers = objectHeaders(info);
   if (notModified) return { status: 304, headers: { etag: headers['etag'] as string, 'last-modified': headers['last-modified'] as string }, body: undefined };
@@ -32,11 +35,11 @@ export async function getObject(fs: FileSystem, key: string, header: HeaderGette
   const range = parseRange(header('range'), size);
   if (range === undefined) {
     headers['content-length'] = String(size);
-    return { status: 200, headers, body: withBody && size > 0 ? streamFile(fs, info, 0, size) : undefined };
+    return { status: 200, headers, body: withBody && size > 0 ? streamFile(fs, info, 0, size, caller) : undefined };
   }
   headers['content-length'] = String(range.end - range.start);
   headers['content-range'] = `bytes ${range.start}-${range.end - 1}/${size}`;
-  return { status: 206, headers, body: withBody ? streamFile(fs, info, range.start, range.end) : undefined };
+  return { status: 206, headers, body: withBody ? streamFile(fs, info, range.start, range.end, caller) : undefined };
 }
 
 export function objectHeaders(info: ObjectInfo): Record<string, string> {
@@ -90,11 +93,11 @@ export function parseRange(value: string | undefined, size: number): { start: nu
   return { start, end };
 }
 
-function streamFile(fs: FileSystem, info: ObjectInfo, start: number, end: number): Readable {
+function streamFile(fs: FileSystem, info: ObjectInfo, start: number, end: number, caller: Caller): Readable {
   const address = info.attrs.address;
   return Readable.from((async function* () {
     for (let offset = start; offset < end;) {
-      const { data } = await fs.read(ROOT_CALLER, address, offset, Math.min(READ_PIECE_BYTES, end - offset));
+      const { data } = await fs.read(caller, address, offset, Math.min(READ_PIECE_BYTES, end - offset));
       // The file shrank under the read (an overwrite publishes a new inode version only on rename, so rarely): stop.
       if (data.length === 0) throw new Error('the object ended before its advertised length');
       offset += data.length;

@@ -1,27 +1,38 @@
 // ListObjects and ListObjectsV2 over the directory tree: a walk in S3 key order (a directory `d` sorts as `d/`, so it
 // is merged after names like `d-x` that sort before `d/`), starting at the prefix's directory, seeking with directory
 // cookies past start-after, and rolling a directory up into one CommonPrefix under delimiter '/' without entering it.
+import { isShoalError } from '../../../storage-node/base/errors.js';
 import type { DirEntry } from '../../fs/directory.js';
 import type { FileSystem } from '../../fs/filesystem.js';
-import { ETAG_XATTR } from '../../fs/inode.js';
-import { ROOT_CALLER } from '../../fs/permissions.js';
+import { ROOT_CALLER, type Caller } from '../../fs/permissions.js';
 import { S3Error, s3Errors } from '../errors.js';
 import { etagOf, MARKER_XATTR, resolveDir, UPLOAD_NAME_PREFIX, UPLOADS_DIR } from '../key-path.js';
 import type { Address } from '../key-path.js';
 import type { Query } from '../router.js';
+import { objectEtag, validStoredEtag } from '../object-etag.js';
 import { uriEncode } from '../sigv4/canonical-request.js';
 
 const KEYS_MAX = 1000;
 const READDIR_PAGE_ENTRIES = 1000;
+/** Files whose ETag a listing computes at once (written through NFS, never listed or fetched through S3 since). */
+const ETAG_COMPUTES_PARALLEL = 8;
 
 type Item =
-  | { readonly kind: 'object'; readonly key: string; readonly size: number; readonly etag: string; readonly mtimeMs: number }
+  | {
+    readonly kind: 'object'; readonly key: string; readonly size: number; readonly mtimeMs: number;
+    /** As the directory entry holds it: with the content version it is valid for, or '' when none is stored. */
+    readonly etag: string;
+    /** The file to read when the entry's ETag is missing or stale (written through NFS); undefined for a marker. */
+    readonly inode?: Address;
+  }
   | { readonly kind: 'prefix'; readonly prefix: string };
 
 interface WalkOptions {
   readonly after: string;
   /** '/' rolls directories up without walking them. */
   readonly slashDelimiter: boolean;
+  /** Whose read permission each directory is checked against (the request's key). */
+  readonly caller: Caller;
 }
 
 /** Every object (or rolled-up directory) whose key starts with `prefix` and sorts after `after`, in key order. */
@@ -30,8 +41,9 @@ async function* walk(fs: FileSystem, prefix: string, options: WalkOptions): Asyn
   const base = prefix.slice(0, cut + 1);
   let dir: Address;
   try {
-    dir = await resolveDir(fs, base === '' ? [] : base.slice(0, -1).split('/'), { create: false });
+    dir = await resolveDir(fs, base === '' ? [] : base.slice(0, -1).split('/'), { create: false, caller: options.caller });
   } catch (err) {
+    if (isShoalError(err, 'Forbidden')) throw err; // AccessDenied, not an empty listing
     if (err instanceof S3Error || (err instanceof Error && err.name === 'ShoalError')) return; // no such prefix: nothing to list
     throw err;
   }
@@ -47,7 +59,7 @@ async function* walkDir(fs: FileSystem, dir: Address, base: string, namePrefix: 
     }
   };
   for (;;) {
-    const page = await fs.readdir(ROOT_CALLER, dir, { count: READDIR_PAGE_ENTRIES, ...(cookie === undefined ? {} : { cookie }) });
+    const page = await fs.readdir(options.caller, dir, { count: READDIR_PAGE_ENTRIES, ...(cookie === undefined ? {} : { cookie }) });
     let beyond = false;
     for (const entry of page.entries) {
       if (!entry.name.startsWith(namePrefix)) {
@@ -63,7 +75,7 @@ async function* walkDir(fs: FileSystem, dir: Address, base: string, namePrefix: 
       }
       yield* flushBefore(entry.name);
       const key = base + entry.name;
-      if (key > options.after) yield { kind: 'object', key, size: entry.size, etag: entry.etag ?? '', mtimeMs: entry.mtimeMs };
+      if (key > options.after) yield { kind: 'object', key, size: entry.size, etag: entry.etag ?? '', mtimeMs: entry.mtimeMs, inode: entry.inode };
     }
     cookie = page.cookie;
     if (page.eof || beyond) break;
@@ -81,7 +93,7 @@ async function* enterDir(fs: FileSystem, entry: DirEntry, base: string, options:
   }
   const attrs = await fs.getattr(entry.inode);
   if (attrs.xattrs.has(MARKER_XATTR) && dirKey > options.after) {
-    yield { kind: 'object', key: dirKey, size: 0, etag: attrs.xattrs.get(ETAG_XATTR)?.toString('utf8') ?? etagOf(attrs), mtimeMs: attrs.mtimeMs };
+    yield { kind: 'object', key: dirKey, size: 0, etag: etagOf(attrs), mtimeMs: attrs.mtimeMs };
   }
   yield* walkDir(fs, entry.inode, dirKey, '', options);
 }
@@ -107,6 +119,8 @@ export interface ListRequest {
   readonly delimiter: string | undefined;
   readonly after: string;
   readonly maxKeys: number;
+  /** Default root. */
+  readonly caller?: Caller;
 }
 
 export interface ListResult {
@@ -124,7 +138,7 @@ export async function listKeys(fs: FileSystem, req: ListRequest): Promise<ListRe
   let count = 0;
   let truncated = false;
   const delimiter = req.delimiter === '' ? undefined : req.delimiter;
-  for await (const item of walk(fs, req.prefix, { after: req.after, slashDelimiter: delimiter === '/' })) {
+  for await (const item of walk(fs, req.prefix, { after: req.after, slashDelimiter: delimiter === '/', caller: req.caller ?? ROOT_CALLER })) {
     let prefix: string | undefined;
     if (item.kind === 'prefix') prefix = item.prefix;
     else if (delimiter !== undefined) {
@@ -140,6 +154,27 @@ export async function listKeys(fs: FileSystem, req: ListRequest): Promise<ListRe
   return { objects, prefixes, truncated, last };
 }
 
+/**
+ * Each listed object's ETag: the entry's when it is valid for the entry's size and mtime, else the file's own (stored
+ * or computed from its bytes and cached, so the next listing finds it in the entry).
+ */
+async function listedEtags(fs: FileSystem, objects: ReadonlyArray<Extract<Item, { kind: 'object' }>>): Promise<string[]> {
+  const etags = objects.map((o) => (o.inode === undefined ? o.etag : validStoredEtag(o.etag, o)));
+  const missing = objects.flatMap((o, i) => (etags[i] === undefined && o.inode !== undefined ? [{ i, inode: o.inode }] : []));
+  const work = async (): Promise<void> => {
+    for (let next = missing.shift(); next !== undefined; next = missing.shift()) {
+      const at = next.i;
+      etags[at] = await fs.getattr(next.inode).then((attrs) => objectEtag(fs, attrs), (err: unknown) => {
+        // Removed since the page was read: listed as the entry had it (as a listing taken a moment earlier would).
+        if (isShoalError(err, 'NotFound')) return (objects[at] as { etag: string }).etag.split(' ')[0] as string;
+        throw err;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ETAG_COMPUTES_PARALLEL, missing.length) }, work));
+  return etags as string[];
+}
+
 export function parseMaxKeys(query: Query): number {
   const raw = query.get('max-keys');
   if (raw === undefined) return KEYS_MAX;
@@ -149,7 +184,7 @@ export function parseMaxKeys(query: Query): number {
 }
 
 /** The list response body for ListObjects (v1) or ListObjectsV2. */
-export async function listObjects(fs: FileSystem, bucket: string, query: Query, version: 1 | 2): Promise<Record<string, unknown>> {
+export async function listObjects(fs: FileSystem, bucket: string, query: Query, version: 1 | 2, caller: Caller = ROOT_CALLER): Promise<Record<string, unknown>> {
   const prefix = query.get('prefix') ?? '';
   const delimiter = query.get('delimiter');
   const encodingType = query.get('encoding-type');
@@ -164,9 +199,10 @@ export async function listObjects(fs: FileSystem, bucket: string, query: Query, 
   } else {
     after = (version === 2 ? query.get('start-after') : query.get('marker')) ?? '';
   }
-  const result = await listKeys(fs, { prefix, delimiter, after, maxKeys });
-  const contents = result.objects.map((o) => ({
-    Key: enc(o.key), LastModified: new Date(o.mtimeMs).toISOString(), ETag: `"${o.etag}"`, Size: o.size, StorageClass: 'STANDARD',
+  const result = await listKeys(fs, { prefix, delimiter, after, maxKeys, caller });
+  const etags = await listedEtags(fs, result.objects);
+  const contents = result.objects.map((o, i) => ({
+    Key: enc(o.key), LastModified: new Date(o.mtimeMs).toISOString(), ETag: `"${etags[i] as string}"`, Size: o.size, StorageClass: 'STANDARD',
   }));
   const common = result.prefixes.map((p) => ({ Prefix: enc(p) }));
   const shared = {

@@ -14,7 +14,7 @@ import { s3Errors } from '../errors.js';
 import { HEADERS_XATTR, parseKey, resolveDir, storedHeaders, UPLOAD_NAME_PREFIX, UPLOADS_DIR, type Address } from '../key-path.js';
 import type { Query } from '../router.js';
 import { parseXml } from '../xml.js';
-import { storeObject } from './put-object.js';
+import { storeObject, type WriteConditions } from './put-object.js';
 
 const UPLOAD_KEY_XATTR = 's3.upload-key';
 const UPLOAD_INITIATED_XATTR = 's3.upload-initiated';
@@ -197,7 +197,7 @@ export function multipartEtag(partEtags: readonly string[]): string {
 }
 
 /** CompleteMultipartUpload: the chosen parts streamed in order into the key, then the upload's directory removed. */
-export async function completeUpload(fs: FileSystem, upload: Upload, xml: Buffer, tempId: string): Promise<{ etag: string }> {
+export async function completeUpload(fs: FileSystem, upload: Upload, xml: Buffer, tempId: string, conditions: WriteConditions = { exclusive: false }): Promise<{ etag: string }> {
   const chosen = chosenParts(xml, await partsOf(fs, upload));
   const etag = multipartEtag(chosen.map((p) => p.etag));
   async function* body(): AsyncGenerator<Buffer> {
@@ -210,7 +210,7 @@ export async function completeUpload(fs: FileSystem, upload: Upload, xml: Buffer
       }
     }
   }
-  await storeObject(fs, upload.key, body(), { headers: upload.headers, exclusive: false, uploadId: tempId, etag, bytesMax: OBJECT_BYTES_MAX });
+  await storeObject(fs, upload.key, body(), { ...conditions, headers: upload.headers, uploadId: tempId, etag, bytesMax: OBJECT_BYTES_MAX });
   await removeUpload(fs, upload);
   return { etag };
 }

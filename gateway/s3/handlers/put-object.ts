@@ -1,14 +1,17 @@
-// PutObject (and the write half of CopyObject): the body streams into a hidden file in the key's directory, chunk by
-// chunk through the filesystem's write gathering, is committed, gets its ETag and headers, and is renamed over the
-// key: readers see the old object or the new one, never a part. If-None-Match: * creates the key exclusively instead.
+// PutObject (and the write half of CopyObject and CompleteMultipartUpload): the body streams into a hidden file in the
+// key's directory, chunk by chunk through the filesystem's write gathering, is committed, gets its ETag and headers,
+// and is renamed over the key: readers see the old object or the new one, never a part. The conditions
+// (If-None-Match: *, If-Match) are checked early, to fail fast, and again exactly at the rename, inside the directory's
+// consensus change: of many concurrent conditional PUTs to one key, exactly one can win.
 import { createHash } from 'node:crypto';
 import { isShoalError } from '../../../storage-node/base/errors.js';
-import type { Attributes, FileSystem } from '../../fs/filesystem.js';
+import { isExpectationFailure, type Attributes, type FileSystem, type TargetExpectation } from '../../fs/filesystem.js';
 import { ETAG_XATTR } from '../../fs/inode.js';
-import { ROOT_CALLER } from '../../fs/permissions.js';
-import { s3Errors } from '../errors.js';
+import { ROOT_CALLER, type Caller } from '../../fs/permissions.js';
+import { S3Error, s3Errors } from '../errors.js';
 import { HEADERS_XATTR, MARKER_XATTR, parseKey, resolveDir, statObject, UPLOAD_NAME_PREFIX } from '../key-path.js';
 import type { Address } from '../key-path.js';
+import { etagXattrValue } from '../object-etag.js';
 
 /** AWS's limit on one PutObject. */
 export const PUT_OBJECT_BYTES_MAX = 5 * 1024 ** 3;
@@ -16,12 +19,15 @@ export const PUT_OBJECT_BYTES_MAX = 5 * 1024 ** 3;
 const PATH_RETRIES_MAX = 3;
 const RENAME_RETRIES_MAX = 5;
 
-export interface StoreOptions {
-  readonly headers: Readonly<Record<string, string>>;
+export interface WriteConditions {
   /** If-None-Match: * — fail with PreconditionFailed when the key exists. */
   readonly exclusive: boolean;
-  /** If-Match: the current object's ETag must be this. */
+  /** If-Match: the current object's ETag must be this, and the object must still be that one at the rename. */
   readonly ifMatch?: string;
+}
+
+export interface StoreOptions extends WriteConditions {
+  readonly headers: Readonly<Record<string, string>>;
   /** Content-MD5 in base64, checked before anything is published. */
   readonly contentMd5?: string;
   readonly uploadId: string;
@@ -29,6 +35,8 @@ export interface StoreOptions {
   readonly etag?: string;
   /** Instead of PutObject's 5 GiB (a completed multipart upload may hold up to 5 TiB). */
   readonly bytesMax?: number;
+  /** Who writes (the request's key): owner of the new file and directories, checked against the mode bits. Default root. */
+  readonly caller?: Caller;
 }
 
 export interface Stored {
@@ -38,23 +46,27 @@ export interface Stored {
 
 export async function storeObject(fs: FileSystem, key: string, body: AsyncIterable<Buffer>, options: StoreOptions): Promise<Stored> {
   const path = parseKey(key);
+  const caller = options.caller ?? ROOT_CALLER;
   if (options.contentMd5 !== undefined && Buffer.from(options.contentMd5, 'base64').length !== 16) throw s3Errors.invalidDigest();
-  if (options.ifMatch !== undefined) await checkIfMatch(fs, key, options.ifMatch);
-  if (path.name === undefined) return storeMarker(fs, path.dirs, body, options);
+  if (path.name === undefined) {
+    if (options.ifMatch !== undefined) await expectationFor(fs, key, options, caller);
+    return storeMarker(fs, path.dirs, body, options, caller);
+  }
   const name = path.name;
+  // Before the body is read: a PUT that cannot win fails at once.
+  const expect = await expectationFor(fs, key, options, caller);
+  const tempName = `${UPLOAD_NAME_PREFIX}${options.uploadId}`;
   let dir: Address | undefined;
   let file: Attributes | undefined;
   for (let attempt = 0; file === undefined; attempt++) {
     try {
-      dir = await resolveDir(fs, path.dirs, { create: true });
-      file = await fs.create(ROOT_CALLER, dir, options.exclusive ? name : `${UPLOAD_NAME_PREFIX}${options.uploadId}`, { mode: 0o644, exclusive: true });
+      dir = await resolveDir(fs, path.dirs, { create: true, caller });
+      file = await fs.create(caller, dir, tempName, { mode: 0o644, exclusive: true });
     } catch (err) {
-      if (isShoalError(err, 'Exists') && options.exclusive) throw s3Errors.preconditionFailed();
       if (isShoalError(err, 'IsDir')) throw s3Errors.keyConflict(`"${key}" is a prefix of other keys, so it cannot also be an object`);
       if (!isShoalError(err, 'NotFound') || attempt >= PATH_RETRIES_MAX) throw err;
     }
   }
-  const tempName = options.exclusive ? name : `${UPLOAD_NAME_PREFIX}${options.uploadId}`;
   const created = file;
   const parent = dir as Address;
   try {
@@ -64,29 +76,68 @@ export async function storeObject(fs: FileSystem, key: string, body: AsyncIterab
       if (offset + piece.length > (options.bytesMax ?? PUT_OBJECT_BYTES_MAX)) throw s3Errors.entityTooLarge();
       md5.update(piece);
       // Awaited one at a time: the socket is not read faster than the cluster stores (backpressure).
-      await fs.write(ROOT_CALLER, created.address, offset, piece);
+      await fs.write(caller, created.address, offset, piece);
       offset += piece.length;
     }
     const digest = md5.digest();
     if (options.contentMd5 !== undefined && !digest.equals(Buffer.from(options.contentMd5, 'base64'))) throw s3Errors.badDigest();
     const etag = options.etag ?? digest.toString('hex');
-    await fs.commit(created.address);
-    const attrs = await fs.setattr(ROOT_CALLER, created.address, { xattrs: metadataXattrs(etag, options.headers) });
-    if (!options.exclusive) await renameOver(fs, parent, tempName, name, key);
+    const committed = await fs.commit(created.address);
+    const xattrs = new Map([[ETAG_XATTR, etagXattrValue(etag, committed)], [HEADERS_XATTR, Buffer.from(JSON.stringify(options.headers))]]);
+    const attrs = await fs.setattr(caller, created.address, { xattrs });
+    await renameOver(fs, caller, { dir: parent, tempName, name, key }, expect);
     return { etag, attrs };
   } catch (err) {
-    // Nothing of a failed PUT stays visible: the hidden file (or the exclusive create) goes.
+    // Nothing of a failed PUT stays visible: the hidden file goes (as root: the caller may lack the right by now).
     await fs.remove(ROOT_CALLER, parent, tempName).catch(() => undefined);
     throw err;
   }
 }
 
-async function renameOver(fs: FileSystem, dir: Address, tempName: string, name: string, key: string): Promise<void> {
+/** The conditional-write headers of PutObject, CopyObject and CompleteMultipartUpload. */
+export function writeConditions(header: (name: string) => string | undefined): WriteConditions {
+  const ifNoneMatch = header('if-none-match');
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw s3Errors.notImplemented('If-None-Match other than * on a write');
+  const ifMatch = header('if-match');
+  return { exclusive: ifNoneMatch !== undefined, ...(ifMatch === undefined ? {} : { ifMatch }) };
+}
+
+/**
+ * The conditions as what the key's entry must hold at the rename. If-None-Match: * — no entry; If-Match — the inode
+ * whose ETag matched now (every PUT makes a new inode, so the same inode at the rename means no PUT came between).
+ */
+async function expectationFor(fs: FileSystem, key: string, conditions: WriteConditions, caller: Caller): Promise<TargetExpectation | undefined> {
+  if (conditions.ifMatch !== undefined) {
+    // A missing key fails If-Match with NoSuchKey, as AWS answers.
+    const info = await statObject(fs, key, caller);
+    if (!etagMatches(conditions.ifMatch, info.etag)) throw s3Errors.preconditionFailed();
+    return { inode: info.attrs.address };
+  }
+  if (!conditions.exclusive) return undefined;
+  try {
+    await statObject(fs, key, caller);
+  } catch (err) {
+    if (err instanceof S3Error && err.code === 'NoSuchKey') return { absent: true };
+    throw err;
+  }
+  throw s3Errors.preconditionFailed();
+}
+
+interface RenameTarget {
+  readonly dir: Address;
+  readonly tempName: string;
+  readonly name: string;
+  readonly key: string;
+}
+
+async function renameOver(fs: FileSystem, caller: Caller, target: RenameTarget, expect: TargetExpectation | undefined): Promise<void> {
+  const { dir, tempName, name, key } = target;
   for (let attempt = 0; ; attempt++) {
     try {
-      await fs.rename(ROOT_CALLER, dir, tempName, dir, name);
+      await fs.rename(caller, dir, tempName, dir, name, expect);
       return;
     } catch (err) {
+      if (isExpectationFailure(err)) throw s3Errors.preconditionFailed();
       // Another PUT to the key replaced it between our look and our rename: the later rename wins, as in S3.
       if (isShoalError(err, 'Conflict') && attempt < RENAME_RETRIES_MAX) continue;
       if (isShoalError(err, 'IsDir') || isShoalError(err, 'NotEmpty') || isShoalError(err, 'Exists')) {
@@ -98,33 +149,21 @@ async function renameOver(fs: FileSystem, dir: Address, tempName: string, name: 
 }
 
 /** A key ending in '/': the directory itself, flagged as an object (its body must be empty). */
-async function storeMarker(fs: FileSystem, dirs: readonly string[], body: AsyncIterable<Buffer>, options: StoreOptions): Promise<Stored> {
+async function storeMarker(fs: FileSystem, dirs: readonly string[], body: AsyncIterable<Buffer>, options: StoreOptions, caller: Caller): Promise<Stored> {
   const md5 = createHash('md5');
   for await (const piece of body) {
     if (piece.length > 0) throw s3Errors.invalidArgument('Shoal stores a key ending in "/" as a directory, which holds no bytes');
   }
-  const dir = await resolveDir(fs, dirs, { create: true });
+  const dir = await resolveDir(fs, dirs, { create: true, caller });
   if (options.exclusive && (await fs.getattr(dir)).xattrs.has(MARKER_XATTR)) throw s3Errors.preconditionFailed();
   const etag = md5.digest('hex');
   const xattrs = new Map(metadataXattrs(etag, options.headers));
   xattrs.set(MARKER_XATTR, Buffer.from('1'));
-  return { etag, attrs: await fs.setattr(ROOT_CALLER, dir, { xattrs }) };
+  return { etag, attrs: await fs.setattr(caller, dir, { xattrs }) };
 }
 
 function metadataXattrs(etag: string, headers: Readonly<Record<string, string>>): Map<string, Buffer | null> {
   return new Map([[ETAG_XATTR, Buffer.from(etag)], [HEADERS_XATTR, Buffer.from(JSON.stringify(headers))]]);
-}
-
-/** If-Match on a write: checked before the write (not yet exact: the rename does not compare the version). */
-async function checkIfMatch(fs: FileSystem, key: string, ifMatch: string): Promise<void> {
-  let etag: string;
-  try {
-    etag = (await statObject(fs, key)).etag;
-  } catch (err) {
-    if (err instanceof Error && (err as { code?: string }).code === 'NoSuchKey') throw s3Errors.noSuchKey();
-    throw err;
-  }
-  if (!etagMatches(ifMatch, etag)) throw s3Errors.preconditionFailed();
 }
 
 /** An If-Match / If-None-Match list ("a", "b" or *) against an ETag (hex, unquoted). */
