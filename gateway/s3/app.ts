@@ -11,7 +11,7 @@ import type { Volumes } from '../fs/volume.js';
 import { s3ErrorFor, s3Errors } from './errors.js';
 import { deleteObject, deleteObjects } from './handlers/delete-object.js';
 import { getObject } from './handlers/get-object.js';
-import { listBuckets } from './handlers/buckets.js';
+import { deleteBucket, listBuckets } from './handlers/buckets.js';
 import { listObjects } from './handlers/list-objects.js';
 import { completeUpload, createUpload, listParts, listUploads, openUpload, parsePartNumber, putPart, removeUpload } from './handlers/multipart.js';
 import { storeObject } from './handlers/put-object.js';
@@ -129,7 +129,7 @@ export function createS3App(options: S3Options): Koa<S3State> {
           ctx.set('x-amz-bucket-region', region);
           return;
         case 'DeleteBucket':
-          await options.volumes.delete(op.bucket);
+          await deleteBucket(options.volumes, await buckets.fs(op.bucket), op.bucket);
           ctx.status = 204;
           return;
         case 'GetBucketLocation':
