@@ -1,8 +1,9 @@
 // A real S3 endpoint for client tests and benchmarks: three `shoal node run` processes, one `shoal gateway run --s3 0`
 // process, and an access key made with `shoal key create`; plus helpers to run a client binary against it.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createCipheriv, createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { promisify } from 'node:util';
 import { startGateway, shoal, type GatewayProcess } from '../gateway/gateway-process.js';
 import { TestCluster } from '../harness/spawn-cluster.js';
@@ -73,4 +74,39 @@ export async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/**
+ * Deterministic bytes from a seed, produced piece by piece: the AES-256-CTR keystream of SHA-256(seed), fast enough to
+ * make a GiB in a few seconds and never held whole in memory.
+ */
+export function* seededPieces(seed: string, totalBytes: number, pieceBytes: number): Generator<Buffer> {
+  const key = createHash('sha256').update(seed).digest();
+  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+  const zeros = Buffer.alloc(pieceBytes);
+  for (let done = 0; done < totalBytes; done += pieceBytes) {
+    const length = Math.min(pieceBytes, totalBytes - done);
+    yield cipher.update(length === pieceBytes ? zeros : zeros.subarray(0, length));
+  }
+}
+
+/**
+ * Writes `totalBytes` of seeded data to `path` and returns its SHA-256 and the multipart ETag an upload in parts of
+ * `partBytes` gets (MD5 of the parts' MD5s, "-N"), both computed while writing.
+ */
+export async function writeSeededFile(path: string, seed: string, totalBytes: number, partBytes: number): Promise<{ sha256: string; multipartEtag: string }> {
+  const sha256 = createHash('sha256');
+  const partMd5s: Buffer[] = [];
+  const out = createWriteStream(path);
+  try {
+    for (const piece of seededPieces(seed, totalBytes, partBytes)) {
+      sha256.update(piece);
+      partMd5s.push(createHash('md5').update(piece).digest());
+      if (!out.write(piece)) await once(out, 'drain');
+    }
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
+  return { sha256: sha256.digest('hex'), multipartEtag: `${createHash('md5').update(Buffer.concat(partMd5s)).digest('hex')}-${partMd5s.length}` };
 }
