@@ -8,6 +8,7 @@ import { registerBlockCommands } from './commands/block.js';
 import { registerClusterUp } from './commands/cluster-up.js';
 import { registerGatewayCommands } from './commands/gateway.js';
 import { registerKeyCommands } from './commands/key.js';
+import { registerPresignCommand } from './commands/presign.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerVolumeCommands } from './commands/volume.js';
 
@@ -23,6 +24,7 @@ registerStatusCommands(program);
 registerVolumeCommands(program);
 registerGatewayCommands(program);
 registerKeyCommands(program);
+registerPresignCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,10 +11,11 @@ import type { Volumes } from '../fs/volume.js';
 import { s3ErrorFor, s3Errors } from './errors.js';
 import { deleteObject, deleteObjects } from './handlers/delete-object.js';
 import { getObject } from './handlers/get-object.js';
-import { listBuckets } from './handlers/buckets.js';
+import { deleteBucket, listBuckets } from './handlers/buckets.js';
 import { listObjects } from './handlers/list-objects.js';
 import { completeUpload, createUpload, listParts, listUploads, openUpload, parsePartNumber, putPart, removeUpload } from './handlers/multipart.js';
 import { storeObject, writeConditions } from './handlers/put-object.js';
+import { answerWhileWorking } from './keep-alive.js';
 import { headersToStore, statObject } from './key-path.js';
 import { callerOf, type KeyStore } from './keys.js';
 import { readSmallPayload, requestPayload } from './payload.js';
@@ -22,6 +23,11 @@ import { resourceOf, routeS3, type S3Operation } from './router.js';
 import { parseQuery, percentDecode } from './sigv4/canonical-request.js';
 import { authenticate, type Authenticated, type RequestToVerify } from './sigv4/verify.js';
 import { renderXml } from './xml.js';
+
+/** CompleteMultipartUpload copies the parts; past this it answers 200 at once and keeps the connection alive. */
+const COMPLETE_FIRST_BYTE_MS = 5_000;
+/** Well under awscli's and the SDKs' 60 s read timeouts. */
+const COMPLETE_KEEP_ALIVE_MS = 10_000;
 
 export interface S3Options {
   readonly volumes: Volumes;
@@ -132,7 +138,7 @@ export function createS3App(options: S3Options): Koa<S3State> {
           ctx.set('x-amz-bucket-region', region);
           return;
         case 'DeleteBucket':
-          await options.volumes.delete(op.bucket);
+          await deleteBucket(options.volumes, await buckets.fs(op.bucket), op.bucket);
           ctx.status = 204;
           return;
         case 'GetBucketLocation':
@@ -229,8 +235,20 @@ export function createS3App(options: S3Options): Koa<S3State> {
         case 'CompleteMultipartUpload': {
           const fs = await buckets.fs(op.bucket);
           const upload = await openUpload(fs, op.key, op.uploadId);
-          const done = await completeUpload(fs, upload, await drain(), randomBytes(12).toString('hex'), writeConditions(header));
-          return xml('CompleteMultipartUploadResult', { Location: `/${op.bucket}/${op.key}`, Bucket: op.bucket, Key: op.key, ETag: `"${done.etag}"` });
+          const parts = await drain();
+          const completing = completeUpload(fs, upload, parts, randomBytes(12).toString('hex'), writeConditions(header)).then((done) =>
+            renderXml('CompleteMultipartUploadResult', { Location: `/${op.bucket}/${op.key}`, Bucket: op.bucket, Key: op.key, ETag: `"${done.etag}"` }));
+          const answer = await answerWhileWorking(completing, {
+            clock: options.clock, firstByteMs: COMPLETE_FIRST_BYTE_MS, intervalMs: COMPLETE_KEEP_ALIVE_MS,
+            errorDocument: (err) => {
+              const e = s3ErrorFor(err);
+              options.log.error({ err, requestId: ctx.state.requestId, path: ctx.path, code: e.code }, 's3.complete-failed-after-200');
+              return renderXml('Error', { Code: e.code, Message: e.message, Resource: ctx.state.resource, RequestId: ctx.state.requestId }, { xmlns: false }).replace(/^<\?xml[^>]*>\n/, '');
+            },
+          });
+          ctx.type = 'application/xml';
+          ctx.body = answer.kind === 'done' ? answer.document : answer.body;
+          return;
         }
         case 'AbortMultipartUpload': {
           const fs = await buckets.fs(op.bucket);

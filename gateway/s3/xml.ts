@@ -19,10 +19,14 @@ function dropUndefined(value: unknown): unknown {
   return out;
 }
 
-/** Parses a request body; values stay strings (a key "007" must not become 7). */
+/**
+ * Parses a request body; values stay strings (a key "007" must not become 7). Numeric character references are
+ * decoded as XML requires: Go's encoder (rclone, any aws-sdk-go client) writes the quotes around an ETag as `&#34;`.
+ * fast-xml-parser decodes them only under `htmlEntities`, which also accepts HTML's names (`&nbsp;`): lenient, harmless.
+ */
 export function parseXml(text: string, arrays: readonly string[]): Record<string, unknown> {
   const parser = new XMLParser({
-    ignoreAttributes: true, parseTagValue: false, trimValues: false, processEntities: true,
+    ignoreAttributes: true, parseTagValue: false, trimValues: false, processEntities: true, htmlEntities: true,
     isArray: (name) => arrays.includes(name),
   });
   return parser.parse(text, true) as Record<string, unknown>;
