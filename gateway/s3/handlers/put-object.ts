@@ -1,6 +1,6 @@
 // PutObject (and the write half of CopyObject and CompleteMultipartUpload): the body streams into a hidden file in the
-// key's directory, chunk by chunk through the filesystem's write gathering, is committed, gets its ETag and headers,
-// and is renamed over the key: readers see the old object or the new one, never a part. The conditions
+// key's directory (several chunks stored at once through the filesystem's write gathering), is committed, gets its
+// ETag and headers, and is renamed over the key: readers see the old object or the new one, never a part. The conditions
 // (If-None-Match: *, If-Match) are checked early, to fail fast, and again exactly at the rename, inside the directory's
 // consensus change: of many concurrent conditional PUTs to one key, exactly one can win.
 import { createHash } from 'node:crypto';
@@ -12,12 +12,15 @@ import { S3Error, s3Errors } from '../errors.js';
 import { HEADERS_XATTR, MARKER_XATTR, parseKey, resolveDir, statObject, UPLOAD_NAME_PREFIX } from '../key-path.js';
 import type { Address } from '../key-path.js';
 import { etagXattrValue } from '../object-etag.js';
+import { WriteWindow } from '../write-window.js';
 
 /** AWS's limit on one PutObject. */
 export const PUT_OBJECT_BYTES_MAX = 5 * 1024 ** 3;
 /** A directory removed under us by a concurrent delete (it pruned the empty parent): start the path again. */
 const PATH_RETRIES_MAX = 3;
 const RENAME_RETRIES_MAX = 5;
+/** Body bytes being stored at once: a few chunks, so the nodes store in parallel while the socket is read. */
+const WRITE_BYTES_IN_FLIGHT_MAX = 8 * 1024 * 1024;
 
 export interface WriteConditions {
   /** If-None-Match: * — fail with PreconditionFailed when the key exists. */
@@ -72,13 +75,19 @@ export async function storeObject(fs: FileSystem, key: string, body: AsyncIterab
   try {
     const md5 = createHash('md5');
     let offset = 0;
-    for await (const piece of body) {
-      if (offset + piece.length > (options.bytesMax ?? PUT_OBJECT_BYTES_MAX)) throw s3Errors.entityTooLarge();
-      md5.update(piece);
-      // Awaited one at a time: the socket is not read faster than the cluster stores (backpressure).
-      await fs.write(caller, created.address, offset, piece);
-      offset += piece.length;
+    const writes = new WriteWindow(WRITE_BYTES_IN_FLIGHT_MAX);
+    try {
+      for await (const piece of body) {
+        if (offset + piece.length > (options.bytesMax ?? PUT_OBJECT_BYTES_MAX)) throw s3Errors.entityTooLarge();
+        md5.update(piece);
+        await writes.add(piece.length, fs.write(caller, created.address, offset, piece));
+        offset += piece.length;
+      }
+    } finally {
+      // Before the temp file is committed or removed, nothing of the body may still be on its way.
+      await writes.drain().catch(() => undefined);
     }
+    await writes.drain();
     const digest = md5.digest();
     if (options.contentMd5 !== undefined && !digest.equals(Buffer.from(options.contentMd5, 'base64'))) throw s3Errors.badDigest();
     const etag = options.etag ?? digest.toString('hex');
