@@ -44,6 +44,8 @@ export class Directories {
   readonly #inlineChanges: ChangeBatcher<Inode, Map<string, DirEntry | undefined>>;
   readonly #pageChanges: ChangeBatcher<DirPage, Map<string, DirEntry | undefined>>;
   readonly #splitting = new Set<string>();
+  // Insertion order is recency: the first key is the least recently stored.
+  readonly #pages = new Map<string, CachedPage>();
 
   constructor(blocks: FsBlocks, inodes: InodeStore, limits: FsLimits) {
     this.#blocks = blocks;
@@ -51,11 +53,11 @@ export class Directories {
     this.#limits = limits;
     this.#inlineChanges = new ChangeBatcher(async (key, apply) => (await inodes.update(Buffer.from(key, 'hex'), apply)).inode);
     this.#pageChanges = new ChangeBatcher(async (key, apply) => {
-      const { content } = await blocks.updateMutable(Buffer.from(key, 'hex'), (bytes) => {
+      const { version, content } = await blocks.updateMutable(Buffer.from(key, 'hex'), (bytes) => {
         const next = apply(decodePage(bytes));
         return isShoalError(next) ? next : encodePage(next);
       });
-      return decodePage(content);
+      return this.#rememberPage(key, version, content);
     });
   }
 
@@ -82,7 +84,7 @@ export class Directories {
         continue;
       }
       const pages = root.dir.pages;
-      const located = await Promise.all(names.map((name) => this.#locate(pages, name)));
+      const located = await Promise.all(names.map((name) => this.#locate(pages, name, attempt === 0)));
       const address = (located[0] as Located).address;
       if (!located.every((l) => l.address.equals(address))) {
         throw new ShoalError('Conflict', 'the names are in different pages of the directory', { subject: 'entry', detail: { acrossPages: true } });
@@ -169,14 +171,41 @@ export class Directories {
     return stats;
   }
 
-  async #readPage(address: Address): Promise<DirPage> {
-    return decodePage((await this.#blocks.readMutable(address)).content);
+  /**
+   * The page as it is now (a linearizable read, conditional when a version is cached: an unchanged page costs no
+   * transfer and no decoding), or with `cached`, any version seen before: enough to find which page holds a name,
+   * since a change checks the bounds it finds and moves on when they moved.
+   */
+  async #readPage(address: Address, cached = false): Promise<DirPage> {
+    const key = address.toString('hex');
+    const known = this.#pages.get(key);
+    if (known !== undefined && cached) return known.page;
+    let read: { version: number; content: Buffer } | { notModified: true };
+    try {
+      read = known === undefined ? await this.#blocks.readMutable(address) : await this.#blocks.readMutableIfNewer(address, known.version);
+    } catch (err) {
+      this.#pages.delete(key);
+      throw err;
+    }
+    if ('notModified' in read) return (known as CachedPage).page;
+    return this.#rememberPage(key, read.version, read.content);
   }
 
-  async #locate(pages: readonly PageRef[], name: string): Promise<Located> {
+  /** Decodes a page version once however many readers bring it back; never replaces a newer version with an older. */
+  #rememberPage(key: string, version: number, content: Buffer): DirPage {
+    const known = this.#pages.get(key);
+    if (known !== undefined && known.version >= version) return known.version === version ? known.page : decodePage(content);
+    const page = decodePage(content);
+    this.#pages.delete(key);
+    this.#pages.set(key, { version, page });
+    if (this.#pages.size > PAGES_CACHED_MAX) this.#pages.delete(this.#pages.keys().next().value as string);
+    return page;
+  }
+
+  async #locate(pages: readonly PageRef[], name: string, cached = false): Promise<Located> {
     let address = pageFor(pages, name).address;
     for (let hops = 0; hops < PAGE_HOPS_MAX; hops++) {
-      const page = await this.#readPage(address);
+      const page = await this.#readPage(address, cached);
       if (page.high === undefined || page.next === undefined || compareNames(name, page.high) < 0) return { address, page };
       address = page.next;
     }
@@ -238,6 +267,14 @@ export class Directories {
       return { ...current, dir: { kind: 'pages', pages } };
     });
   }
+}
+
+/** Pages of large directories kept decoded, by address, with the version they are. */
+const PAGES_CACHED_MAX = 64;
+
+interface CachedPage {
+  readonly version: number;
+  readonly page: DirPage;
 }
 
 interface Located {
