@@ -12,6 +12,7 @@ import type { FsLimits } from './fs-limits.js';
 import { MODE_PERMISSION_BITS, type Inode } from './inode.js';
 import { create, hardLink, mkdir, remove, rmdir, symlink, type CreateOptions } from './namespace.js';
 import { ACCESS_EXECUTE, ACCESS_READ, ACCESS_WRITE, checkAccess, checkOwner, inGroup, type Caller } from './permissions.js';
+import { splice } from './splice.js';
 import { rename, type TargetExpectation } from './rename.js';
 
 export type { Attributes } from './fs-context.js';
@@ -182,6 +183,14 @@ export class FileSystem {
   async commit(address: Address): Promise<Attributes> {
     await this.#cx.writes.commit(address);
     return this.getattr(address);
+  }
+
+  /**
+   * Gives the empty file `target` the content of `sources` in order, by reference (their chunks move; the sources are
+   * left empty). Undefined, with nothing changed, when they cannot be spliced: the caller copies instead.
+   */
+  splice(caller: Caller, target: Address, sources: readonly Address[]): Promise<Attributes | undefined> {
+    return splice(this.#cx, caller, target, sources);
   }
 
   /** Commits every file with gathered writes (a gateway shutting down). */

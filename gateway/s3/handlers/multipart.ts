@@ -196,7 +196,7 @@ export function multipartEtag(partEtags: readonly string[]): string {
   return `${md5.digest('hex')}-${partEtags.length}`;
 }
 
-/** CompleteMultipartUpload: the chosen parts streamed in order into the key, then the upload's directory removed. */
+/** CompleteMultipartUpload: the chosen parts' chunks spliced in order into the key (or streamed, when they do not line up with chunks), then the upload's directory removed. */
 export async function completeUpload(fs: FileSystem, upload: Upload, xml: Buffer, tempId: string, conditions: WriteConditions = { exclusive: false }): Promise<{ etag: string }> {
   const chosen = chosenParts(xml, await partsOf(fs, upload));
   const etag = multipartEtag(chosen.map((p) => p.etag));
@@ -210,7 +210,7 @@ export async function completeUpload(fs: FileSystem, upload: Upload, xml: Buffer
       }
     }
   }
-  await storeObject(fs, upload.key, body(), { ...conditions, headers: upload.headers, uploadId: tempId, etag, bytesMax: OBJECT_BYTES_MAX });
+  await storeObject(fs, upload.key, body(), { ...conditions, headers: upload.headers, uploadId: tempId, etag, bytesMax: OBJECT_BYTES_MAX, spliceFrom: chosen.map((p) => p.inode) });
   await removeUpload(fs, upload);
   return { etag };
 }

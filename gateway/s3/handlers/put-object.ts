@@ -38,6 +38,8 @@ export interface StoreOptions extends WriteConditions {
   readonly etag?: string;
   /** Instead of PutObject's 5 GiB (a completed multipart upload may hold up to 5 TiB). */
   readonly bytesMax?: number;
+  /** Files whose content, in order, is the object (a multipart upload's parts): spliced if they can be, else `body` is read. */
+  readonly spliceFrom?: readonly Address[];
   /** Who writes (the request's key): owner of the new file and directories, checked against the mode bits. Default root. */
   readonly caller?: Caller;
 }
@@ -73,24 +75,15 @@ export async function storeObject(fs: FileSystem, key: string, body: AsyncIterab
   const created = file;
   const parent = dir as Address;
   try {
-    const md5 = createHash('md5');
-    let offset = 0;
-    const writes = new WriteWindow(WRITE_BYTES_IN_FLIGHT_MAX);
-    try {
-      for await (const piece of body) {
-        if (offset + piece.length > (options.bytesMax ?? PUT_OBJECT_BYTES_MAX)) throw s3Errors.entityTooLarge();
-        md5.update(piece);
-        await writes.add(piece.length, fs.write(caller, created.address, offset, piece));
-        offset += piece.length;
-      }
-    } finally {
-      // Before the temp file is committed or removed, nothing of the body may still be on its way.
-      await writes.drain().catch(() => undefined);
+    // A multipart upload's parts hand their chunks over when they line up with chunk boundaries; else they are copied.
+    const spliced = options.spliceFrom === undefined ? undefined : await fs.splice(caller, created.address, options.spliceFrom);
+    let etag = options.etag;
+    if (spliced === undefined) {
+      const digest = await writeBody(fs, caller, created.address, body, options.bytesMax ?? PUT_OBJECT_BYTES_MAX);
+      if (options.contentMd5 !== undefined && !digest.equals(Buffer.from(options.contentMd5, 'base64'))) throw s3Errors.badDigest();
+      etag ??= digest.toString('hex');
     }
-    await writes.drain();
-    const digest = md5.digest();
-    if (options.contentMd5 !== undefined && !digest.equals(Buffer.from(options.contentMd5, 'base64'))) throw s3Errors.badDigest();
-    const etag = options.etag ?? digest.toString('hex');
+    if (etag === undefined) throw new Error('a spliced object is given its ETag');
     const committed = await fs.commit(created.address);
     const xattrs = new Map([[ETAG_XATTR, etagXattrValue(etag, committed)], [HEADERS_XATTR, Buffer.from(JSON.stringify(options.headers))]]);
     const attrs = await fs.setattr(caller, created.address, { xattrs });
@@ -101,6 +94,26 @@ export async function storeObject(fs: FileSystem, key: string, body: AsyncIterab
     await fs.remove(ROOT_CALLER, parent, tempName).catch(() => undefined);
     throw err;
   }
+}
+
+/** Streams the body into the file with several writes in flight; its MD5. */
+async function writeBody(fs: FileSystem, caller: Caller, file: Address, body: AsyncIterable<Buffer>, bytesMax: number): Promise<Buffer> {
+  const md5 = createHash('md5');
+  let offset = 0;
+  const writes = new WriteWindow(WRITE_BYTES_IN_FLIGHT_MAX);
+  try {
+    for await (const piece of body) {
+      if (offset + piece.length > bytesMax) throw s3Errors.entityTooLarge();
+      md5.update(piece);
+      await writes.add(piece.length, fs.write(caller, file, offset, piece));
+      offset += piece.length;
+    }
+  } finally {
+    // Before the file is committed or removed, nothing of the body may still be on its way.
+    await writes.drain().catch(() => undefined);
+  }
+  await writes.drain();
+  return md5.digest();
 }
 
 /** The conditional-write headers of PutObject, CopyObject and CompleteMultipartUpload. */
