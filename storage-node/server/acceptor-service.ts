@@ -95,7 +95,7 @@ export class AcceptorService {
   }
 
   /**
-   * Hands what is unwritten to one transaction (shared by every batch stepped in this turn) and resolves once all
+   * Hands what is unwritten to one transaction (shared by every batch stepped in this loop turn) and resolves once all
    * state stepped so far is durable: even a reply that persisted nothing may report state another batch wrote.
    */
   #writeAll(): Promise<void> {
@@ -105,7 +105,9 @@ export class AcceptorService {
       this.#deferredWrite = undefined;
       const previous = this.#durable;
       const written: Promise<void> = new Promise<void>((resolve, reject) => {
-        queueMicrotask(() => {
+        // After the poll phase of this loop turn: every frame read in it shares the transaction and its fsync (a
+        // microtask would run after each frame's callback and give each its own).
+        setImmediate(() => {
           this.#writeScheduled = false;
           const entries = this.#unwritten;
           this.#unwritten = new Map();

@@ -2,7 +2,6 @@
 // once they are on disk (an acceptor answers nothing it has not made durable).
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
-import { durableTransaction } from './lmdb-block-store.js';
 
 /** `S` is the acceptor state; the store keeps it opaque (the consensus core owns its shape). */
 export interface AcceptorStore<S> {
@@ -18,8 +17,14 @@ export interface AcceptorStore<S> {
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
 export async function openLmdbAcceptorStore<S>(path: string): Promise<AcceptorStore<S>> {
-  // Never noSync: durability comes from awaiting each transaction's flush (see durableTransaction).
-  const root: RootDatabase = open({ path, maxDbs: 2 });
+  // Never noSync. Without overlappingSync, LMDB syncs inside the commit itself, so a transactionSync that returns is
+  // on disk. An acceptor's group commit is one small transaction that every reply waits for: done here on the event
+  // loop it costs one write and one fdatasync, while lmdb-js's asynchronous path (a put, then `flushed`) passes
+  // through its write thread and back several times, and each crossing waits for a core on a busy machine (measured,
+  // the two interleaved, p50 per 900-byte commit: 0.35 ms against 0.57 ms in one process; 0.48 ms against 0.84 ms
+  // with three such processes at once, as three acceptors on one host). The event loop waits through the sync; the
+  // acceptor service gathers whatever arrives meanwhile into the next transaction.
+  const root: RootDatabase = open({ path, maxDbs: 2, overlappingSync: false });
   const db: Database<Buffer, string> = root.openDB({ name: 'acceptor', encoding: 'binary' });
   return {
     load(block) {
@@ -29,7 +34,7 @@ export async function openLmdbAcceptorStore<S>(path: string): Promise<AcceptorSt
     async persist(entries) {
       if (entries.size === 0) return;
       const encoded = [...entries].map(([block, state]) => [block, packr.pack(state)] as const);
-      await durableTransaction(db, () => {
+      db.transactionSync(() => {
         for (const [block, value] of encoded) db.putSync(block, value);
       });
     },
