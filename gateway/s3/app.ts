@@ -236,7 +236,7 @@ export function createS3App(options: S3Options): Koa<S3State> {
           const fs = await buckets.fs(op.bucket);
           const upload = await openUpload(fs, op.key, op.uploadId);
           const parts = await drain();
-          const completing = completeUpload(fs, upload, parts, randomBytes(12).toString('hex'), writeConditions(header)).then((done) =>
+          const completing = completeUpload(fs, upload, parts, randomBytes(12).toString('hex'), writeConditions(header), caller).then((done) =>
             renderXml('CompleteMultipartUploadResult', { Location: `/${op.bucket}/${op.key}`, Bucket: op.bucket, Key: op.key, ETag: `"${done.etag}"` }));
           const answer = await answerWhileWorking(completing, {
             clock: options.clock, firstByteMs: COMPLETE_FIRST_BYTE_MS, intervalMs: COMPLETE_KEEP_ALIVE_MS,

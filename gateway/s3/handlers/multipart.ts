@@ -9,12 +9,12 @@ import { isShoalError, ShoalError } from '../../../storage-node/base/errors.js';
 import type { DirEntry } from '../../fs/directory.js';
 import type { FileSystem } from '../../fs/filesystem.js';
 import { ETAG_XATTR } from '../../fs/inode.js';
-import { ROOT_CALLER } from '../../fs/permissions.js';
+import { ROOT_CALLER, type Caller } from '../../fs/permissions.js';
 import { s3Errors } from '../errors.js';
 import { HEADERS_XATTR, parseKey, resolveDir, storedHeaders, UPLOAD_NAME_PREFIX, UPLOADS_DIR, type Address } from '../key-path.js';
 import type { Query } from '../router.js';
 import { parseXml } from '../xml.js';
-import { storeObject, type WriteConditions } from './put-object.js';
+import { storeObject, writeBody, type WriteConditions } from './put-object.js';
 
 const UPLOAD_KEY_XATTR = 's3.upload-key';
 const UPLOAD_INITIATED_XATTR = 's3.upload-initiated';
@@ -105,15 +105,7 @@ export async function putPart(
     throw err;
   }
   try {
-    const md5 = createHash('md5');
-    let offset = 0;
-    for await (const piece of body) {
-      if (offset + piece.length > PART_BYTES_MAX) throw s3Errors.entityTooLarge();
-      md5.update(piece);
-      await fs.write(ROOT_CALLER, file.address, offset, piece);
-      offset += piece.length;
-    }
-    const digest = md5.digest();
+    const digest = await writeBody(fs, ROOT_CALLER, file.address, body, PART_BYTES_MAX);
     if (options.contentMd5 !== undefined && !digest.equals(Buffer.from(options.contentMd5, 'base64'))) throw s3Errors.badDigest();
     const etag = digest.toString('hex');
     await fs.commit(file.address);
@@ -197,7 +189,9 @@ export function multipartEtag(partEtags: readonly string[]): string {
 }
 
 /** CompleteMultipartUpload: the chosen parts' chunks spliced in order into the key (or streamed, when they do not line up with chunks), then the upload's directory removed. */
-export async function completeUpload(fs: FileSystem, upload: Upload, xml: Buffer, tempId: string, conditions: WriteConditions = { exclusive: false }): Promise<{ etag: string }> {
+export async function completeUpload(
+  fs: FileSystem, upload: Upload, xml: Buffer, tempId: string, conditions: WriteConditions = { exclusive: false }, caller: Caller = ROOT_CALLER,
+): Promise<{ etag: string }> {
   const chosen = chosenParts(xml, await partsOf(fs, upload));
   const etag = multipartEtag(chosen.map((p) => p.etag));
   async function* body(): AsyncGenerator<Buffer> {
@@ -210,7 +204,7 @@ export async function completeUpload(fs: FileSystem, upload: Upload, xml: Buffer
       }
     }
   }
-  await storeObject(fs, upload.key, body(), { ...conditions, headers: upload.headers, uploadId: tempId, etag, bytesMax: OBJECT_BYTES_MAX, spliceFrom: chosen.map((p) => p.inode) });
+  await storeObject(fs, upload.key, body(), { ...conditions, headers: upload.headers, uploadId: tempId, etag, bytesMax: OBJECT_BYTES_MAX, spliceFrom: chosen.map((p) => p.inode), caller });
   await removeUpload(fs, upload);
   return { etag };
 }

@@ -97,7 +97,7 @@ export async function storeObject(fs: FileSystem, key: string, body: AsyncIterab
 }
 
 /** Streams the body into the file with several writes in flight; its MD5. */
-async function writeBody(fs: FileSystem, caller: Caller, file: Address, body: AsyncIterable<Buffer>, bytesMax: number): Promise<Buffer> {
+export async function writeBody(fs: FileSystem, caller: Caller, file: Address, body: AsyncIterable<Buffer>, bytesMax: number): Promise<Buffer> {
   const md5 = createHash('md5');
   let offset = 0;
   const writes = new WriteWindow(WRITE_BYTES_IN_FLIGHT_MAX);
