@@ -16,6 +16,7 @@ import { splice } from './splice.js';
 import { rename, type TargetExpectation } from './rename.js';
 
 export type { Attributes } from './fs-context.js';
+export type { CreateOptions } from './namespace.js';
 export { isExpectationFailure, type TargetExpectation } from './rename.js';
 
 /** Times a read starts again when a chunk it needs was freed under it by a newer version. */
@@ -183,6 +184,11 @@ export class FileSystem {
   async commit(address: Address): Promise<Attributes> {
     await this.#cx.writes.commit(address);
     return this.getattr(address);
+  }
+
+  /** The most bytes a file holds in its inode: what `create` accepts as initial content. */
+  get inlineBytesMax(): number {
+    return this.#cx.limits.inlineBytesMax;
   }
 
   /**

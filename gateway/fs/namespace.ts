@@ -38,6 +38,11 @@ export interface CreateOptions {
   readonly mode: number;
   /** Fail with Exists when the name is taken (NFS EXCLUSIVE/GUARDED, S3 If-None-Match: *); else return the existing file. */
   readonly exclusive?: boolean;
+  /**
+   * Content and extended attributes the new file is born with, in the create's one inode version (a small S3 object:
+   * no write, commit or setattr after it). `data` must fit inline; the xattrs may depend on the size and mtime.
+   */
+  readonly initial?: { readonly data: Buffer; readonly xattrs: (stamp: { size: number; mtimeMs: number }) => ReadonlyMap<string, Buffer> };
 }
 
 export async function create(cx: FsContext, caller: Caller, dir: Address, name: string, options: CreateOptions): Promise<Attributes> {
@@ -52,12 +57,21 @@ export async function create(cx: FsContext, caller: Caller, dir: Address, name: 
       return cx.attributes(existing.inode, version, inode);
     }
     try {
-      return await link(cx, dir, name, { ...newAttrs(cx, caller, options.mode, dir, name), type: 'file', data: { kind: 'inline', bytes: Buffer.alloc(0) } }, root);
+      return await link(cx, dir, name, newFile(cx, caller, dir, name, options), root);
     } catch (err) {
       // Another writer created the name first: an unchecked create returns theirs.
       if (!isShoalError(err, 'Exists') || options.exclusive) throw err;
     }
   }
+}
+
+function newFile(cx: FsContext, caller: Caller, dir: Address, name: string, options: CreateOptions): Inode {
+  const attrs = newAttrs(cx, caller, options.mode, dir, name);
+  const initial = options.initial;
+  if (initial === undefined) return { ...attrs, type: 'file', data: { kind: 'inline', bytes: Buffer.alloc(0) } };
+  if (initial.data.length > cx.limits.inlineBytesMax) throw new ShoalError('Invalid', `a file is born with at most ${cx.limits.inlineBytesMax} bytes`, { subject: 'entry' });
+  const size = initial.data.length;
+  return { ...attrs, size, xattrs: new Map(initial.xattrs({ size, mtimeMs: attrs.mtimeMs })), type: 'file', data: { kind: 'inline', bytes: Buffer.from(initial.data) } };
 }
 
 export async function mkdir(cx: FsContext, caller: Caller, dir: Address, name: string, mode: number): Promise<Attributes> {

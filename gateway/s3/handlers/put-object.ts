@@ -5,7 +5,7 @@
 // consensus change: of many concurrent conditional PUTs to one key, exactly one can win.
 import { createHash } from 'node:crypto';
 import { isShoalError } from '../../../storage-node/base/errors.js';
-import { isExpectationFailure, type Attributes, type FileSystem, type TargetExpectation } from '../../fs/filesystem.js';
+import { isExpectationFailure, type Attributes, type CreateOptions, type FileSystem, type TargetExpectation } from '../../fs/filesystem.js';
 import { ETAG_XATTR } from '../../fs/inode.js';
 import { ROOT_CALLER, type Caller } from '../../fs/permissions.js';
 import { S3Error, s3Errors } from '../errors.js';
@@ -61,39 +61,93 @@ export async function storeObject(fs: FileSystem, key: string, body: AsyncIterab
   // Before the body is read: a PUT that cannot win fails at once.
   const expect = await expectationFor(fs, key, options, caller);
   const tempName = `${UPLOAD_NAME_PREFIX}${options.uploadId}`;
-  let dir: Address | undefined;
-  let file: Attributes | undefined;
-  for (let attempt = 0; file === undefined; attempt++) {
-    try {
-      dir = await resolveDir(fs, path.dirs, { create: true, caller });
-      file = await fs.create(caller, dir, tempName, { mode: 0o644, exclusive: true });
-    } catch (err) {
-      if (isShoalError(err, 'IsDir')) throw s3Errors.keyConflict(`"${key}" is a prefix of other keys, so it cannot also be an object`);
-      if (!isShoalError(err, 'NotFound') || attempt >= PATH_RETRIES_MAX) throw err;
-    }
-  }
-  const created = file;
-  const parent = dir as Address;
+  const target = { tempName, name, key };
+  // A body that fits in an inode is born with the file, its ETag and headers: one inode version instead of four.
+  const head = options.spliceFrom === undefined ? await readHead(body, fs.inlineBytesMax) : undefined;
+  if (head?.whole !== undefined) return storeSmall(fs, path.dirs, target, head.whole, options, caller, expect);
+
+  const { dir: parent, file: created } = await createTemp(fs, path.dirs, target, caller);
   try {
     // A multipart upload's parts hand their chunks over when they line up with chunk boundaries; else they are copied.
     const spliced = options.spliceFrom === undefined ? undefined : await fs.splice(caller, created.address, options.spliceFrom);
     let etag = options.etag;
     if (spliced === undefined) {
-      const digest = await writeBody(fs, caller, created.address, body, options.bytesMax ?? PUT_OBJECT_BYTES_MAX);
-      if (options.contentMd5 !== undefined && !digest.equals(Buffer.from(options.contentMd5, 'base64'))) throw s3Errors.badDigest();
+      const digest = await writeBody(fs, caller, created.address, head?.rest ?? body, options.bytesMax ?? PUT_OBJECT_BYTES_MAX);
+      checkContentMd5(digest, options);
       etag ??= digest.toString('hex');
     }
     if (etag === undefined) throw new Error('a spliced object is given its ETag');
     const committed = await fs.commit(created.address);
-    const xattrs = new Map([[ETAG_XATTR, etagXattrValue(etag, committed)], [HEADERS_XATTR, Buffer.from(JSON.stringify(options.headers))]]);
-    const attrs = await fs.setattr(caller, created.address, { xattrs });
-    await renameOver(fs, caller, { dir: parent, tempName, name, key }, expect);
+    const attrs = await fs.setattr(caller, created.address, { xattrs: objectXattrs(etag, committed, options.headers) });
+    await renameOver(fs, caller, { dir: parent, ...target }, expect);
     return { etag, attrs };
   } catch (err) {
     // Nothing of a failed PUT stays visible: the hidden file goes (as root: the caller may lack the right by now).
     await fs.remove(ROOT_CALLER, parent, tempName).catch(() => undefined);
     throw err;
   }
+}
+
+interface TempTarget {
+  readonly tempName: string;
+  readonly name: string;
+  readonly key: string;
+}
+
+/** The hidden file in the key's directory (made with the path; a directory pruned under us is made again). */
+async function createTemp(fs: FileSystem, dirs: readonly string[], target: TempTarget, caller: Caller, initial?: CreateOptions['initial']): Promise<{ dir: Address; file: Attributes }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const dir = await resolveDir(fs, dirs, { create: true, caller });
+      const file = await fs.create(caller, dir, target.tempName, { mode: 0o644, exclusive: true, ...(initial === undefined ? {} : { initial }) });
+      return { dir, file };
+    } catch (err) {
+      if (isShoalError(err, 'IsDir')) throw s3Errors.keyConflict(`"${target.key}" is a prefix of other keys, so it cannot also be an object`);
+      if (!isShoalError(err, 'NotFound') || attempt >= PATH_RETRIES_MAX) throw err;
+    }
+  }
+}
+
+async function storeSmall(
+  fs: FileSystem, dirs: readonly string[], target: TempTarget, data: Buffer, options: StoreOptions, caller: Caller, expect: TargetExpectation | undefined,
+): Promise<Stored> {
+  const digest = createHash('md5').update(data).digest();
+  checkContentMd5(digest, options);
+  const etag = options.etag ?? digest.toString('hex');
+  const { dir, file } = await createTemp(fs, dirs, target, caller, { data, xattrs: (stamp) => objectXattrs(etag, stamp, options.headers) });
+  try {
+    await renameOver(fs, caller, { dir, ...target }, expect);
+    return { etag, attrs: file };
+  } catch (err) {
+    await fs.remove(ROOT_CALLER, dir, target.tempName).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The body whole if it is at most `bytesMax` long; else what was read of it and the rest, as one stream again. */
+async function readHead(body: AsyncIterable<Buffer>, bytesMax: number): Promise<{ whole?: Buffer; rest?: AsyncIterable<Buffer> }> {
+  const iterator = body[Symbol.asyncIterator]();
+  const pieces: Buffer[] = [];
+  let bytes = 0;
+  while (bytes <= bytesMax) {
+    const next = await iterator.next();
+    if (next.done === true) return { whole: Buffer.concat(pieces) };
+    pieces.push(next.value);
+    bytes += next.value.length;
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield* pieces;
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
+  }
+  return { rest: rest() };
+}
+
+function checkContentMd5(digest: Buffer, options: StoreOptions): void {
+  if (options.contentMd5 !== undefined && !digest.equals(Buffer.from(options.contentMd5, 'base64'))) throw s3Errors.badDigest();
+}
+
+function objectXattrs(etag: string, version: { size: number; mtimeMs: number }, headers: Readonly<Record<string, string>>): Map<string, Buffer> {
+  return new Map([[ETAG_XATTR, etagXattrValue(etag, version)], [HEADERS_XATTR, Buffer.from(JSON.stringify(headers))]]);
 }
 
 /** Streams the body into the file with several writes in flight; its MD5. */
