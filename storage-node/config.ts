@@ -1,6 +1,7 @@
 // A storage node's configuration: flags over defaults, checked once with messages that say the fix.
 import { ShoalError } from './base/errors.js';
 import { validateOverlayConfig, type OverlayConfig } from './overlay/overlay-config.js';
+import { validateRepairConfig, type RepairConfig } from './server/repair/repair-config.js';
 import { splitHostPort } from './wire/wire-connection.js';
 
 export interface NodeConfig {
@@ -19,6 +20,7 @@ export interface NodeConfig {
   readonly metricsPort?: number;
   readonly logLevel: string;
   readonly overlay: Partial<OverlayConfig>;
+  readonly repair: RepairConfig;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -33,5 +35,6 @@ export function validateNodeConfig(config: NodeConfig): NodeConfig {
   if ((config.certPath === undefined) !== (config.keyPath === undefined)) fail('give --cert and --key together, or neither (the node then issues its own from --dir)');
   if (config.join !== undefined) splitHostPort(config.join);
   validateOverlayConfig(config.overlay);
+  validateRepairConfig(config.repair);
   return config;
 }

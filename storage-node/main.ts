@@ -90,7 +90,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     id: identity.id, host: config.host, port: config.port, zone: config.zone, rack: config.rack,
     incarnation: identity.incarnation, credentials, store, log, metrics,
     acceptorStore: await openLmdbAcceptorStore(join(config.dataPath, 'consensus')),
-    clock: new SystemClock(), random: new Random(systemEntropy.bytes(16).toString('hex')), overlay: config.overlay,
+    clock: new SystemClock(), random: new Random(systemEntropy.bytes(16).toString('hex')), overlay: config.overlay, repair: config.repair,
     onLeft: () => stopRequested(),
     ...(config.join === undefined ? {} : { join: config.join }),
     ...(knownMembers.length > 0 ? { knownMembers } : {}),

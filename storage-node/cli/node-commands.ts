@@ -7,6 +7,7 @@ import { validateNodeConfig, type NodeConfig } from '../config.js';
 import { runNode } from '../main.js';
 import { splitHostPort } from '../wire/wire-connection.js';
 import { initClusterDir } from './cluster-dir.js';
+import { addRepairOptions, repairConfigFrom } from './repair-options.js';
 import { stopOnSignals } from './stop-on-signals.js';
 
 const flagName = (key: string): string => key.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -74,6 +75,7 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
     .option('--metrics <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
     .option('--log-level <level>', 'pino log level: debug, info, warn, error', 'info');
   addOverlayOptions(run);
+  addRepairOptions(run);
   run.action(async (flags: NodeRunFlags & Record<string, string>) => {
       const listen = splitHostPort(flags.listen);
       const metrics = flags.metrics === undefined ? undefined : splitHostPort(flags.metrics);
@@ -85,6 +87,7 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
         ...(flags.key === undefined ? {} : { keyPath: flags.key }),
         ...(metrics === undefined ? {} : { metricsHost: metrics.host, metricsPort: metrics.port }),
         overlay: overlayConfigFrom(flags),
+        repair: repairConfigFrom(flags),
       });
       const running = await runNode(config);
       // A signal stops the node without leaving: it is expected back, and others suspect it meanwhile.

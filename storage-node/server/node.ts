@@ -18,6 +18,8 @@ import type { AcceptorStore } from '../store/acceptor-store.js';
 import type { AcceptorBlockState } from '../consensus/acceptor.js';
 import type { VersionRecord } from '../blocks/version-record.js';
 import type { NodeMetrics } from './metrics.js';
+import { REPAIR_CONFIG_DEFAULTS, type RepairConfig } from './repair/repair-config.js';
+import { RepairDriver } from './repair/repair-driver.js';
 
 export const SHOAL_VERSION = '0.1.0';
 /** How often the node tells the overlay its used bytes (the overlay publishes them at its own, slower pace). */
@@ -43,6 +45,8 @@ export interface StorageNodeOptions {
   readonly overlay?: Partial<OverlayConfig>;
   /** Members remembered from a previous run, so that a restarted node finds the cluster without --join. */
   readonly knownMembers?: readonly Member[];
+  /** Repair's rate, delays and R; repair runs on every node (REPAIR_CONFIG_DEFAULTS unless given). */
+  readonly repair?: RepairConfig;
   /** Called once a leave asked for over the wire (`shoal node leave`) has completed: the process may exit. */
   readonly onLeft?: () => void;
 }
@@ -53,6 +57,9 @@ export interface StorageNode {
   info(): NodeInfo;
   members(): MemberView[];
   refreshMetrics(): void;
+  readonly repair: RepairDriver;
+  /** Marks this node draining: placement stops choosing it, so repair moves every block off it. */
+  drain(): void;
   /** Leaves the cluster gracefully (others mark it left, not dead), then stops. */
   leave(): Promise<void>;
   close(): Promise<void>;
@@ -63,6 +70,8 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   const pool = new ConnectionPool(options.credentials);
   let overlay: OverlayDriver | undefined;
   let leaveRequested: (() => void) | undefined;
+  let repair: RepairDriver | undefined;
+  const draining = (): boolean => overlay?.core.self.state === 'draining';
   const info = (): NodeInfo => {
     const usage = store.usage();
     return {
@@ -94,6 +103,12 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       leaveRequested?.();
       return null;
     }],
+    [OP.repairStatus, () => repair?.status(draining()) ?? null],
+    [OP.drain, () => {
+      overlay?.updateSelf({ state: 'draining' });
+      log.info({ id: options.id }, 'node.draining');
+      return null;
+    }],
   ]);
   const server = new WireServer({
     credentials: options.credentials, handlers: metrics ? instrument(handlers, metrics) : handlers, log: log.child({ component: 'wire' }),
@@ -119,6 +134,25 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   });
   overlay = driver;
   driver.start(options.join);
+  repair = new RepairDriver({
+    self: options.id, store, pool, members: () => driver.core.members(), clock, config: options.repair ?? REPAIR_CONFIG_DEFAULTS,
+    log: log.child({ component: 'repair' }),
+    ...(metrics ? {
+      counters: {
+        copied: (bytes: number) => {
+          metrics.repairBytes.inc(bytes);
+          metrics.repairBlocksCopied.inc();
+        },
+        dropped: () => metrics.repairBlocksDropped.inc(),
+        pending: (blocks: number, bytes: number) => {
+          metrics.repairBlocksPending.set(blocks);
+          metrics.repairBytesPending.set(bytes);
+        },
+      },
+    } : {}),
+  });
+  repair.start();
+  const repairDriver = repair;
   const usageTimer = setInterval(() => driver.updateSelf({ usedBytes: store.usage().usedBytes }), USAGE_REPORT_INTERVAL_MS);
   usageTimer.unref();
   log.info({ id: options.id, address, zone: options.zone, rack: options.rack, capacityBytes: usage.capacityBytes, incarnation: self.incarnation, join: options.join ?? null }, 'node.serving');
@@ -129,6 +163,10 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     overlay: driver,
     info,
     members,
+    repair: repairDriver,
+    drain() {
+      driver.updateSelf({ state: 'draining' });
+    },
     refreshMetrics() {
       if (!metrics) return;
       const now = store.usage();
@@ -147,6 +185,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       if (closed) return;
       closed = true;
       clearInterval(usageTimer);
+      repairDriver.stop();
       driver.stop();
       pool.close();
       await server.close();

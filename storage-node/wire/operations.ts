@@ -13,6 +13,8 @@ export const OP = {
   hasContent: 'content.has-many',
   removeContent: 'content.remove',
   consensus: 'consensus.batch',
+  repairStatus: 'node.repair-status',
+  drain: 'node.drain',
 } as const;
 
 /** In a get-many reply: this block was not included (the reply was full); ask for it again. */
@@ -129,4 +131,32 @@ export function parseMembers(value: unknown): MemberView[] {
 /** Consensus messages for any number of blocks, checked one by one by the acceptor (consensus/messages.ts). */
 export function parseConsensusBatch(body: unknown): unknown[] {
   return list(record(body, 'consensus body')['messages'], 'messages');
+}
+
+/** A node's repair progress, as `shoal status` shows it: what is left to move off or onto other nodes, and how fast. */
+export interface RepairStatus {
+  readonly heldBlocks: number;
+  readonly heldBytes: number;
+  /** Blocks (and their bytes) this node still has to copy elsewhere or drop once copied. */
+  readonly pendingBlocks: number;
+  readonly pendingBytes: number;
+  /** Bytes copied to other nodes over the last few seconds, per second. */
+  readonly bytesPerSecond: number;
+  readonly copiedBytesTotal: number;
+  readonly passes: number;
+  readonly draining: boolean;
+}
+
+export function parseRepairStatus(value: unknown): RepairStatus {
+  const fields = record(value, 'repair status');
+  const count = (key: string): number => {
+    const v = fields[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalid(`repair status.${key} must be a non-negative number`);
+    return v;
+  };
+  if (typeof fields['draining'] !== 'boolean') throw invalid('repair status.draining must be a boolean');
+  return {
+    heldBlocks: count('heldBlocks'), heldBytes: count('heldBytes'), pendingBlocks: count('pendingBlocks'), pendingBytes: count('pendingBytes'),
+    bytesPerSecond: count('bytesPerSecond'), copiedBytesTotal: count('copiedBytesTotal'), passes: count('passes'), draining: fields['draining'],
+  };
 }

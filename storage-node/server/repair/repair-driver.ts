@@ -1,0 +1,242 @@
+// Runs repair on one node: walks its store in small batches at a bounded rate, asks the placed nodes which blocks
+// they hold, and carries out repair-plan's decisions (copy to placed nodes, drop a copy no longer placed here).
+import type { Clock } from '../../base/clock.js';
+import { isShoalError } from '../../base/errors.js';
+import type { Logger } from '../../base/log.js';
+import { addressHex, type Address } from '../../blocks/address.js';
+import type { Member } from '../../overlay/membership.js';
+import { chargedBytes, type BlockStore } from '../../store/block-store.js';
+import type { ConnectionPool } from '../../wire/connection-pool.js';
+import { OP, type RepairStatus } from '../../wire/operations.js';
+import type { RepairConfig } from './repair-config.js';
+import { placeForRepair, placementMembers, planBlock, trackGone, type BlockAction, type GoneSince } from './repair-plan.js';
+import { RateLimit, RateMeter } from './rate-limit.js';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const RATE_WINDOW_MS = 5_000;
+
+/** What the driver reports to metrics; kept narrow so that the driver does not depend on prom-client. */
+export interface RepairCounters {
+  copied(bytes: number): void;
+  dropped(): void;
+  pending(blocks: number, bytes: number): void;
+}
+
+export interface RepairDriverOptions {
+  readonly self: string;
+  readonly store: BlockStore;
+  readonly pool: ConnectionPool;
+  /** The overlay's member records, self included. */
+  readonly members: () => readonly Member[];
+  readonly clock: Clock;
+  readonly config: RepairConfig;
+  readonly log: Logger;
+  readonly counters?: RepairCounters;
+}
+
+interface Work {
+  readonly address: Address;
+  readonly action: BlockAction;
+  readonly bytes: number;
+}
+
+export class RepairDriver {
+  readonly #options: RepairDriverOptions;
+  readonly #rate: RateLimit;
+  readonly #meter = new RateMeter(RATE_WINDOW_MS);
+  #goneSince: GoneSince = new Map();
+  #running = false;
+  #stopped = false;
+  #timer: number | undefined;
+  #wake: (() => void) | undefined;
+  #passes = 0;
+  #copiedBytesTotal = 0;
+  /** Work found by the previous full walk, and found and done by the current one: the pending estimate. */
+  #previous = { blocks: 0, bytes: 0 };
+  #found = { blocks: 0, bytes: 0 };
+  #done = { blocks: 0, bytes: 0 };
+
+  constructor(options: RepairDriverOptions) {
+    this.#options = options;
+    this.#rate = new RateLimit(options.config, options.clock.now());
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    void this.#loop();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#options.clock.clearTimer(this.#timer);
+    this.#wake?.();
+  }
+
+  status(draining: boolean): RepairStatus {
+    const usage = this.#options.store.usage();
+    const pending = this.#pending();
+    return {
+      heldBlocks: usage.blocks, heldBytes: usage.usedBytes, pendingBlocks: pending.blocks, pendingBytes: pending.bytes,
+      bytesPerSecond: Math.round(this.#meter.bytesPerSecond(this.#options.clock.now())), copiedBytesTotal: this.#copiedBytesTotal,
+      passes: this.#passes, draining,
+    };
+  }
+
+  #pending(): { blocks: number; bytes: number } {
+    return {
+      blocks: Math.max(0, Math.max(this.#previous.blocks, this.#found.blocks) - this.#done.blocks),
+      bytes: Math.max(0, Math.max(this.#previous.bytes, this.#found.bytes) - this.#done.bytes),
+    };
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        await this.#pass();
+      } catch (err) {
+        // A closed store or pool means the node is stopping; anything else is logged and the next walk retries.
+        if (this.#stopped) return;
+        this.#options.log.warn({ err: (err as Error).message }, 'repair.pass_failed');
+      }
+      await this.#sleep(this.#options.config.intervalMs);
+    }
+  }
+
+  async #pass(): Promise<void> {
+    const { store, config } = this.#options;
+    this.#found = { blocks: 0, bytes: 0 };
+    this.#done = { blocks: 0, bytes: 0 };
+    let after: Address | undefined;
+    for (;;) {
+      if (this.#stopped) return;
+      const addresses = store.listContent({ limit: config.batchBlocks, ...(after === undefined ? {} : { after }) });
+      if (addresses.length === 0) break;
+      after = addresses[addresses.length - 1];
+      const work = await this.#plan(addresses);
+      for (const item of work) {
+        this.#found.blocks++;
+        this.#found.bytes += item.bytes;
+      }
+      this.#report();
+      for (const item of work) {
+        if (this.#stopped) return;
+        if (await this.#carryOut(item)) {
+          this.#done.blocks++;
+          this.#done.bytes += item.bytes;
+          this.#report();
+        }
+      }
+      // Yield between batches: client requests queued meanwhile are served first.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.#previous = { blocks: this.#found.blocks - this.#done.blocks, bytes: this.#found.bytes - this.#done.bytes };
+    this.#found = { blocks: 0, bytes: 0 };
+    this.#done = { blocks: 0, bytes: 0 };
+    this.#passes++;
+    this.#report();
+  }
+
+  #report(): void {
+    const pending = this.#pending();
+    this.#options.counters?.pending(pending.blocks, pending.bytes);
+  }
+
+  /** Plans one batch: placement per block, one has-many request per placed node, then repair-plan's decision. */
+  async #plan(addresses: readonly Address[]): Promise<Work[]> {
+    const { self, config, clock } = this.#options;
+    const now = clock.now();
+    const members = this.#options.members();
+    this.#goneSince = trackGone(this.#goneSince, members, now);
+    const candidates = placementMembers(members, this.#goneSince, now, config.replaceAfterMs);
+    const states = new Map(members.map((m) => [m.id, m]));
+    const policy = { replicas: config.replicas };
+    const placements = addresses.map((address) => placeForRepair(address, candidates, policy, states));
+    const asked = new Map<string, Address[]>();
+    placements.forEach((placement, i) => {
+      for (const id of placement.reachable) {
+        if (id === self) continue;
+        const list = asked.get(id) ?? [];
+        list.push(addresses[i] as Address);
+        asked.set(id, list);
+      }
+    });
+    const answers = new Map<string, Map<string, boolean>>();
+    await Promise.all([...asked].map(async ([id, list]) => {
+      const member = states.get(id);
+      if (!member) return;
+      try {
+        const reply = await this.#options.pool.request({ address: member.address, id }, OP.hasContent, { addresses: list }, { timeoutMs: REQUEST_TIMEOUT_MS });
+        if (!Array.isArray(reply) || reply.length !== list.length) return;
+        answers.set(id, new Map(list.map((address, i) => [addressHex(address), reply[i] === true])));
+      } catch (err) {
+        this.#options.log.debug({ node: id, err: (err as Error).message }, 'repair.has_failed');
+      }
+    }));
+    const work: Work[] = [];
+    placements.forEach((placement, i) => {
+      const address = addresses[i] as Address;
+      const key = addressHex(address);
+      const action = planBlock(self, placement, (id) => answers.get(id)?.get(key));
+      // A block this node is not placed on still has to leave it, even while it waits for the placed ones to copy.
+      if (action.copyTo.length === 0 && !action.dropAfterCopies && placement.placed.includes(self)) return;
+      const block = this.#options.store.getContent(address);
+      if (block) work.push({ address, action, bytes: chargedBytes(block) });
+    });
+    return work;
+  }
+
+  /** Copies a block where the plan says, then drops the local copy if allowed; true when nothing is left to do for it. */
+  async #carryOut(item: Work): Promise<boolean> {
+    const { store, log } = this.#options;
+    const block = store.getContent(item.address);
+    if (!block) return true; // removed by its owner meanwhile
+    const members = new Map(this.#options.members().map((m) => [m.id, m]));
+    let copied = 0;
+    for (const id of item.action.copyTo) {
+      const member = members.get(id);
+      if (!member) continue;
+      await this.#throttle(item.bytes);
+      if (this.#stopped) return false;
+      try {
+        const outcomes = await this.#options.pool.request({ address: member.address, id }, OP.putContent, { items: [{ address: item.address, block }] }, { timeoutMs: REQUEST_TIMEOUT_MS });
+        const outcome = Array.isArray(outcomes) ? (outcomes[0] as { ok?: unknown; message?: unknown } | undefined) : undefined;
+        if (outcome?.ok !== true) {
+          log.warn({ node: id, block: addressHex(item.address), reason: String(outcome?.message ?? 'bad reply') }, 'repair.copy_refused');
+          continue;
+        }
+        copied++;
+        this.#copiedBytesTotal += item.bytes;
+        this.#meter.record(item.bytes, this.#options.clock.now());
+        this.#options.counters?.copied(item.bytes);
+      } catch (err) {
+        if (!isShoalError(err)) throw err;
+        log.debug({ node: id, block: addressHex(item.address), err: err.message }, 'repair.copy_failed');
+      }
+    }
+    if (copied < item.action.copyTo.length) return false;
+    if (!item.action.dropAfterCopies) return item.action.copyTo.length > 0;
+    // Every placed node has the block durably (a put resolves only once flushed): this copy is surplus.
+    await store.removeContent(item.address);
+    this.#options.counters?.dropped();
+    return true;
+  }
+
+  async #throttle(bytes: number): Promise<void> {
+    for (;;) {
+      const waitMs = this.#rate.take(bytes, this.#options.clock.now());
+      if (waitMs === 0 || this.#stopped) return;
+      await this.#sleep(waitMs);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#timer = this.#options.clock.setTimer(ms, () => {
+        this.#timer = undefined;
+        resolve();
+      });
+    });
+  }
+}
