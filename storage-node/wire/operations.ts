@@ -144,6 +144,8 @@ export interface RepairStatus {
   readonly bytesPerSecond: number;
   readonly copiedBytesTotal: number;
   readonly passes: number;
+  /** The most bytes pending since the node last had nothing to move: the 100 % of its progress bar. */
+  readonly episodeBytes: number;
   readonly draining: boolean;
 }
 
@@ -157,6 +159,6 @@ export function parseRepairStatus(value: unknown): RepairStatus {
   if (typeof fields['draining'] !== 'boolean') throw invalid('repair status.draining must be a boolean');
   return {
     heldBlocks: count('heldBlocks'), heldBytes: count('heldBytes'), pendingBlocks: count('pendingBlocks'), pendingBytes: count('pendingBytes'),
-    bytesPerSecond: count('bytesPerSecond'), copiedBytesTotal: count('copiedBytesTotal'), passes: count('passes'), draining: fields['draining'],
+    bytesPerSecond: count('bytesPerSecond'), copiedBytesTotal: count('copiedBytesTotal'), passes: count('passes'), episodeBytes: count('episodeBytes'), draining: fields['draining'],
   };
 }

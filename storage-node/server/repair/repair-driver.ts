@@ -55,6 +55,8 @@ export class RepairDriver {
   #previous = { blocks: 0, bytes: 0 };
   #found = { blocks: 0, bytes: 0 };
   #done = { blocks: 0, bytes: 0 };
+  /** Largest pending bytes since pending was last zero: what a progress bar counts down from. */
+  #episodeBytes = 0;
 
   constructor(options: RepairDriverOptions) {
     this.#options = options;
@@ -79,7 +81,7 @@ export class RepairDriver {
     return {
       heldBlocks: usage.blocks, heldBytes: usage.usedBytes, pendingBlocks: pending.blocks, pendingBytes: pending.bytes,
       bytesPerSecond: Math.round(this.#meter.bytesPerSecond(this.#options.clock.now())), copiedBytesTotal: this.#copiedBytesTotal,
-      passes: this.#passes, draining,
+      passes: this.#passes, episodeBytes: Math.max(this.#episodeBytes, pending.bytes), draining,
     };
   }
 
@@ -139,6 +141,7 @@ export class RepairDriver {
 
   #report(): void {
     const pending = this.#pending();
+    this.#episodeBytes = pending.blocks === 0 ? 0 : Math.max(this.#episodeBytes, pending.bytes);
     this.#options.counters?.pending(pending.blocks, pending.bytes);
   }
 
