@@ -6,15 +6,19 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { TestCluster } from './harness/spawn-cluster.js';
-import { FAST_REPAIR_ARGS, repairBoundMs, repairStatusOf, unreadable, waitForRepair, writeBlocks } from './harness/repair-workload.js';
+import { FAST_OVERLAY_ARGS } from './harness/spawn-cluster.js';
+import { repairStatusOf, unreadable, waitForRepair, writeBlocks } from './harness/repair-workload.js';
 
 const run = promisify(execFile);
 const SHOAL = resolve('bin/shoal.js');
 const BLOCKS = 200;
 const R = 3;
+/** Slow enough (1 MB/s per node) that the drain is still under way when `shoal status` looks at it. */
+const RATE_BYTES = 1e6;
+const SLOW_REPAIR_ARGS = [...FAST_OVERLAY_ARGS, '--replace-after', '3s', '--repair-interval', '500ms', '--repair-rate', String(RATE_BYTES)];
 
 test('drain a node: it ends with zero blocks, shows progress in shoal status, leaves, and nothing is lost', async (t) => {
-  const cluster = await TestCluster.start(['z1', 'z2', 'z3', 'z4', 'z5'].map((zone) => ({ zone })), { extraArgs: FAST_REPAIR_ARGS });
+  const cluster = await TestCluster.start(['z1', 'z2', 'z3', 'z4', 'z5'].map((zone) => ({ zone })), { extraArgs: SLOW_REPAIR_ARGS });
   t.teardown(() => cluster.stop());
   const client = await cluster.client({ replicas: R, memberRefreshMs: 300 });
   t.teardown(() => client.close());
@@ -35,7 +39,7 @@ test('drain a node: it ends with zero blocks, shows progress in shoal status, le
   t.regex(status.stdout, new RegExp(`${target.id}\\s+draining`), 'the drained node is listed as draining in the repair table');
 
   const started = Date.now();
-  await cluster.waitUntil(async () => (await repairStatusOf(cluster, target)).heldBlocks === 0, repairBoundMs(bytes * R / 5), 'the drained node holds no block');
+  await cluster.waitUntil(async () => (await repairStatusOf(cluster, target)).heldBlocks === 0, 30_000 + (4 * 1000 * bytes * R) / 5 / RATE_BYTES, 'the drained node holds no block');
   t.log(`drained ${held} blocks off ${target.id} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const empty = await repairStatusOf(cluster, target);
   t.is(empty.pendingBlocks, 0);

@@ -79,7 +79,8 @@ export class RepairDriver {
     const usage = this.#options.store.usage();
     const pending = this.#pending();
     return {
-      heldBlocks: usage.blocks, heldBytes: usage.usedBytes, pendingBlocks: pending.blocks, pendingBytes: pending.bytes,
+      // The pending figures are an estimate from two walks; never more than what is held.
+      heldBlocks: usage.blocks, heldBytes: usage.usedBytes, pendingBlocks: Math.min(pending.blocks, usage.blocks), pendingBytes: Math.min(pending.bytes, usage.usedBytes),
       bytesPerSecond: Math.round(this.#meter.bytesPerSecond(this.#options.clock.now())), copiedBytesTotal: this.#copiedBytesTotal,
       passes: this.#passes, episodeBytes: Math.max(this.#episodeBytes, pending.bytes), draining,
     };
