@@ -20,6 +20,8 @@ import type { VersionRecord } from '../blocks/version-record.js';
 import type { NodeMetrics } from './metrics.js';
 import { REPAIR_CONFIG_DEFAULTS, type RepairConfig } from './repair/repair-config.js';
 import { RepairDriver } from './repair/repair-driver.js';
+import { MutableRepair, type MoveQuorum } from './repair/mutable-repair.js';
+import { parseNodeKeyCertificate, TrustedNodeKeys, type NodeKeyCertificate } from './repair/node-key.js';
 
 export const SHOAL_VERSION = '0.1.0';
 /** How often the node tells the overlay its used bytes (the overlay publishes them at its own, slower pace). */
@@ -47,6 +49,11 @@ export interface StorageNodeOptions {
   readonly knownMembers?: readonly Member[];
   /** Repair's rate, delays and R; repair runs on every node (REPAIR_CONFIG_DEFAULTS unless given). */
   readonly repair?: RepairConfig;
+  /**
+   * This node's signing key for quorum changes (vouched for by the cluster CA) and the proposer that uses it: with
+   * both, repair also moves mutable blocks off dead and no-longer-placed members.
+   */
+  readonly quorumMoves?: { readonly certificate: NodeKeyCertificate; readonly move: MoveQuorum };
   /** Called once a leave asked for over the wire (`shoal node leave`) has completed: the process may exit. */
   readonly onLeft?: () => void;
 }
@@ -88,7 +95,13 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       return heard === undefined ? member : { ...member, lastHeardAgoMs: Math.max(0, Math.round(now - heard)) };
     });
   };
-  const acceptors = new AcceptorService({ nodeId: options.id, store: options.acceptorStore, log: log.child({ component: 'consensus' }) });
+  // Versions signed by a node key change only a block's quorum (the validator checks that); the CA vouches for the key.
+  const trustedKeys = new TrustedNodeKeys(options.credentials.ca);
+  if (options.quorumMoves) trustedKeys.admit(options.quorumMoves.certificate);
+  const acceptors = new AcceptorService({
+    nodeId: options.id, store: options.acceptorStore, log: log.child({ component: 'consensus' }),
+    validate: { mayReconfigure: (writer) => trustedKeys.has(writer) },
+  });
   const handlers = new Map<string, Handler>([
     ...blockServiceHandlers(store),
     [OP.info, () => info()],
@@ -104,6 +117,17 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       return null;
     }],
     [OP.repairStatus, () => repair?.status(draining()) ?? null],
+    [OP.trustNodeKey, (body, context) => {
+      if (context.peerRole !== 'node') throw new ShoalError('Forbidden', 'only storage nodes announce signing keys', { subject: 'node' });
+      trustedKeys.admit(parseNodeKeyCertificate(body));
+      return null;
+    }],
+    [OP.quorumOf, (body) => {
+      const block = (body as { block?: unknown } | null)?.block;
+      if (typeof block !== 'string' || !/^[0-9a-f]{64}$/.test(block)) throw new ShoalError('Invalid', 'quorum-of needs {block: 64 hex digits}', { subject: 'block' });
+      const chosen = options.acceptorStore.load(block)?.chosen?.value;
+      return chosen === undefined ? null : { version: chosen.version, quorum: [...chosen.quorum] };
+    }],
     [OP.drain, () => {
       overlay?.updateSelf({ state: 'draining' });
       log.info({ id: options.id }, 'node.draining');
@@ -134,9 +158,21 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   });
   overlay = driver;
   driver.start(options.join);
+  const repairConfig = options.repair ?? REPAIR_CONFIG_DEFAULTS;
+  const quorumMoves = options.quorumMoves;
   repair = new RepairDriver({
-    self: options.id, store, pool, members: () => driver.core.members(), clock, config: options.repair ?? REPAIR_CONFIG_DEFAULTS,
+    self: options.id, store, pool, members: () => driver.core.members(), clock, config: repairConfig,
     log: log.child({ component: 'repair' }),
+    ...(quorumMoves ? {
+      mutable: new MutableRepair({
+        self: options.id, acceptorStore: options.acceptorStore, move: quorumMoves.move, log: log.child({ component: 'repair' }),
+        batchBlocks: repairConfig.batchBlocks,
+        announceKey: async () => {
+          const others = driver.core.members().filter((m) => m.id !== options.id && (m.state === 'alive' || m.state === 'suspect' || m.state === 'draining'));
+          await Promise.allSettled(others.map((m) => pool.request({ address: m.address, id: m.id }, OP.trustNodeKey, quorumMoves.certificate, { timeoutMs: 5_000 })));
+        },
+      }),
+    } : {}),
     ...(metrics ? {
       counters: {
         copied: (bytes: number) => {

@@ -15,6 +15,8 @@ export const OP = {
   consensus: 'consensus.batch',
   repairStatus: 'node.repair-status',
   drain: 'node.drain',
+  trustNodeKey: 'node.trust-key',
+  quorumOf: 'consensus.quorum-of',
 } as const;
 
 /** In a get-many reply: this block was not included (the reply was full); ask for it again. */
@@ -161,4 +163,20 @@ export function parseRepairStatus(value: unknown): RepairStatus {
     heldBlocks: count('heldBlocks'), heldBytes: count('heldBytes'), pendingBlocks: count('pendingBlocks'), pendingBytes: count('pendingBytes'),
     bytesPerSecond: count('bytesPerSecond'), copiedBytesTotal: count('copiedBytesTotal'), passes: count('passes'), episodeBytes: count('episodeBytes'), draining: fields['draining'],
   };
+}
+
+/** A mutable block's chosen version and quorum as one acceptor holds them (what repair moved, for operators and tests). */
+export interface QuorumOf {
+  readonly version: number;
+  readonly quorum: readonly string[];
+}
+
+export function parseQuorumOf(value: unknown): QuorumOf | null {
+  if (value === null) return null;
+  const fields = record(value, 'quorum-of reply');
+  const version = fields['version'];
+  const quorum = fields['quorum'];
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) throw invalid('quorum-of.version must be a positive integer');
+  if (!Array.isArray(quorum) || !quorum.every((id) => typeof id === 'string')) throw invalid('quorum-of.quorum must be a list of node ids');
+  return { version, quorum: quorum as string[] };
 }

@@ -11,6 +11,7 @@ import { OP, type RepairStatus } from '../../wire/operations.js';
 import type { RepairConfig } from './repair-config.js';
 import { placeForRepair, placementMembers, planBlock, trackGone, type BlockAction, type GoneSince } from './repair-plan.js';
 import { RateLimit, RateMeter } from './rate-limit.js';
+import type { MembershipView, MutableRepair } from './mutable-repair.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const RATE_WINDOW_MS = 5_000;
@@ -32,7 +33,12 @@ export interface RepairDriverOptions {
   readonly config: RepairConfig;
   readonly log: Logger;
   readonly counters?: RepairCounters;
+  /** Quorum moves of mutable blocks; absent when this node has no CA-vouched signing key. */
+  readonly mutable?: MutableRepair;
 }
+
+/** Bytes a quorum move is charged against the rate: a few small consensus messages. */
+const QUORUM_MOVE_BYTES = 4096;
 
 interface Work {
   readonly address: Address;
@@ -57,6 +63,8 @@ export class RepairDriver {
   #done = { blocks: 0, bytes: 0 };
   /** Largest pending bytes since pending was last zero: what a progress bar counts down from. */
   #episodeBytes = 0;
+  /** Mutable blocks whose quorum the last walk could not move yet. */
+  #quorumMovesPending = 0;
 
   constructor(options: RepairDriverOptions) {
     this.#options = options;
@@ -77,7 +85,8 @@ export class RepairDriver {
 
   status(draining: boolean): RepairStatus {
     const usage = this.#options.store.usage();
-    const pending = this.#pending();
+    const content = this.#pending();
+    const pending = { blocks: content.blocks + this.#quorumMovesPending, bytes: content.bytes };
     return {
       // The pending figures are an estimate from two walks; never more than what is held.
       heldBlocks: usage.blocks, heldBytes: usage.usedBytes, pendingBlocks: Math.min(pending.blocks, usage.blocks), pendingBytes: Math.min(pending.bytes, usage.usedBytes),
@@ -133,6 +142,13 @@ export class RepairDriver {
       // Yield between batches: client requests queued meanwhile are served first.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    if (this.#options.mutable) {
+      const moves = await this.#options.mutable.pass(() => this.#view(), async () => {
+        await this.#throttle(QUORUM_MOVE_BYTES);
+        return !this.#stopped;
+      });
+      this.#quorumMovesPending = moves.pending;
+    }
     this.#previous = { blocks: this.#found.blocks - this.#done.blocks, bytes: this.#found.bytes - this.#done.bytes };
     this.#found = { blocks: 0, bytes: 0 };
     this.#done = { blocks: 0, bytes: 0 };
@@ -146,14 +162,19 @@ export class RepairDriver {
     this.#options.counters?.pending(pending.blocks, pending.bytes);
   }
 
-  /** Plans one batch: placement per block, one has-many request per placed node, then repair-plan's decision. */
-  async #plan(addresses: readonly Address[]): Promise<Work[]> {
-    const { self, config, clock } = this.#options;
-    const now = clock.now();
+  /** The members as they are now, and those placement counts (dead ones kept until --replace-after has passed). */
+  #view(): MembershipView {
+    const now = this.#options.clock.now();
     const members = this.#options.members();
     this.#goneSince = trackGone(this.#goneSince, members, now);
-    const candidates = placementMembers(members, this.#goneSince, now, config.replaceAfterMs);
-    const states = new Map(members.map((m) => [m.id, m]));
+    const candidates = placementMembers(members, this.#goneSince, now, this.#options.config.replaceAfterMs);
+    return { candidates, states: new Map(members.map((m) => [m.id, m])) };
+  }
+
+  /** Plans one batch: placement per block, one has-many request per placed node, then repair-plan's decision. */
+  async #plan(addresses: readonly Address[]): Promise<Work[]> {
+    const { self, config } = this.#options;
+    const { candidates, states } = this.#view();
     const policy = { replicas: config.replicas };
     const placements = addresses.map((address) => placeForRepair(address, candidates, policy, states));
     const asked = new Map<string, Address[]>();
