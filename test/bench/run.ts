@@ -9,11 +9,12 @@ import { mutableBlocksSuite } from './mutable-blocks.bench.js';
 import { nfsSuite } from './nfs.bench.js';
 import { formatMachine, machineInfo } from './machine.js';
 import { overlaySuite } from './overlay.suite.js';
+import { repairSuite } from './repair.bench.js';
 import { formatSuite, writeReport, type Suite, type SuiteResult } from './report.js';
 import { stopwatch } from './measure.js';
 
 /** Every suite, in the order they run. A new suite is one file and one line here. */
-const SUITES: readonly Suite[] = [contentBlocksSuite, mutableBlocksSuite, overlaySuite, nfsSuite];
+const SUITES: readonly Suite[] = [contentBlocksSuite, mutableBlocksSuite, overlaySuite, nfsSuite, repairSuite];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <suite>[,<suite>]]
   --quick        a short run (about 20 s per suite): the same figures, less settled
