@@ -44,6 +44,8 @@ interface Work {
   readonly address: Address;
   readonly action: BlockAction;
   readonly bytes: number;
+  /** How many nodes placement names: when this node copied to all of them, their acks prove durability. */
+  readonly placedCount: number;
 }
 
 export class RepairDriver {
@@ -65,6 +67,13 @@ export class RepairDriver {
   #episodeBytes = 0;
   /** Mutable blocks whose quorum the last walk could not move yet. */
   #quorumMovesPending = 0;
+  /**
+   * Blocks whose every placed node said it holds them in the previous walk (hex). A `has` answer sees committed
+   * writes, which may be a moment from durable; the same answer a whole walk later is, so a copy confirmed only by
+   * `has` is dropped on the second walk that confirms it. Copies this node made itself were acknowledged durable.
+   */
+  #confirmedLastWalk = new Set<string>();
+  #confirmedThisWalk = new Set<string>();
 
   constructor(options: RepairDriverOptions) {
     this.#options = options;
@@ -119,6 +128,7 @@ export class RepairDriver {
     const { store, config } = this.#options;
     this.#found = { blocks: 0, bytes: 0 };
     this.#done = { blocks: 0, bytes: 0 };
+    this.#confirmedThisWalk = new Set();
     let after: Address | undefined;
     for (;;) {
       if (this.#stopped) return;
@@ -149,6 +159,7 @@ export class RepairDriver {
       });
       this.#quorumMovesPending = moves.pending;
     }
+    this.#confirmedLastWalk = this.#confirmedThisWalk;
     this.#previous = { blocks: this.#found.blocks - this.#done.blocks, bytes: this.#found.bytes - this.#done.bytes };
     this.#found = { blocks: 0, bytes: 0 };
     this.#done = { blocks: 0, bytes: 0 };
@@ -206,7 +217,7 @@ export class RepairDriver {
       // A block this node is not placed on still has to leave it, even while it waits for the placed ones to copy.
       if (action.copyTo.length === 0 && !action.dropAfterCopies && placement.placed.includes(self)) return;
       const block = this.#options.store.getContent(address);
-      if (block) work.push({ address, action, bytes: chargedBytes(block) });
+      if (block) work.push({ address, action, bytes: chargedBytes(block), placedCount: placement.placed.length });
     });
     return work;
   }
@@ -241,7 +252,13 @@ export class RepairDriver {
     }
     if (copied < item.action.copyTo.length) return false;
     if (!item.action.dropAfterCopies) return item.action.copyTo.length > 0;
-    // Every placed node has the block durably (a put resolves only once flushed): this copy is surplus.
+    const key = addressHex(item.address);
+    const ackedByAll = copied === item.placedCount;
+    if (!ackedByAll && !this.#confirmedLastWalk.has(key)) {
+      this.#confirmedThisWalk.add(key);
+      return false;
+    }
+    // Every placed node has the block durably: this copy is surplus.
     await store.removeContent(item.address);
     this.#options.counters?.dropped();
     return true;
