@@ -74,6 +74,13 @@ export class RepairDriver {
    */
   #confirmedLastWalk = new Set<string>();
   #confirmedThisWalk = new Set<string>();
+  /**
+   * Blocks found missing on a placed node in the previous walk (hex). A block is copied only when it is still
+   * missing a walk later: a client put in flight makes a block look missing for a moment, and repair must not race
+   * it (client traffic first).
+   */
+  #missingLastWalk = new Set<string>();
+  #missingThisWalk = new Set<string>();
 
   constructor(options: RepairDriverOptions) {
     this.#options = options;
@@ -129,6 +136,7 @@ export class RepairDriver {
     this.#found = { blocks: 0, bytes: 0 };
     this.#done = { blocks: 0, bytes: 0 };
     this.#confirmedThisWalk = new Set();
+    this.#missingThisWalk = new Set();
     let after: Address | undefined;
     for (;;) {
       if (this.#stopped) return;
@@ -160,6 +168,7 @@ export class RepairDriver {
       this.#quorumMovesPending = moves.pending;
     }
     this.#confirmedLastWalk = this.#confirmedThisWalk;
+    this.#missingLastWalk = this.#missingThisWalk;
     this.#previous = { blocks: this.#found.blocks - this.#done.blocks, bytes: this.#found.bytes - this.#done.bytes };
     this.#found = { blocks: 0, bytes: 0 };
     this.#done = { blocks: 0, bytes: 0 };
@@ -225,6 +234,11 @@ export class RepairDriver {
   /** Copies a block where the plan says, then drops the local copy if allowed; true when nothing is left to do for it. */
   async #carryOut(item: Work): Promise<boolean> {
     const { store, log } = this.#options;
+    const key = addressHex(item.address);
+    if (item.action.copyTo.length > 0 && !this.#missingLastWalk.has(key)) {
+      this.#missingThisWalk.add(key);
+      return false;
+    }
     const block = store.getContent(item.address);
     if (!block) return true; // removed by its owner meanwhile
     const members = new Map(this.#options.members().map((m) => [m.id, m]));
@@ -252,7 +266,6 @@ export class RepairDriver {
     }
     if (copied < item.action.copyTo.length) return false;
     if (!item.action.dropAfterCopies) return item.action.copyTo.length > 0;
-    const key = addressHex(item.address);
     const ackedByAll = copied === item.placedCount;
     if (!ackedByAll && !this.#confirmedLastWalk.has(key)) {
       this.#confirmedThisWalk.add(key);

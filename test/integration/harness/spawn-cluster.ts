@@ -21,6 +21,8 @@ export interface NodeSpec {
   readonly joinVia?: number;
   /** Another cluster directory to take credentials from: a node of a different cluster. */
   readonly clusterDir?: string;
+  /** Flags for this node only, after the cluster's (e.g. --metrics). */
+  readonly args?: readonly string[];
 }
 
 /** Overlay timings for tests: failures are detected in a couple of seconds instead of the production ten. */
@@ -119,7 +121,7 @@ export class TestCluster {
     const args = [
       SHOAL_BIN, 'node', 'run', '--dir', node.spec.clusterDir ?? this.clusterDir, '--data', node.dataPath, '--listen', node.address,
       '--zone', node.spec.zone, '--rack', node.spec.rack ?? 'r1', '--capacity', node.spec.capacity ?? '20GiB',
-      ...(join && join !== node ? ['--join', join.address] : []), ...this.#extraArgs,
+      ...(join && join !== node ? ['--join', join.address] : []), ...this.#extraArgs, ...(node.spec.args ?? []),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     node.process = child;
