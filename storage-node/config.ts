@@ -14,6 +14,8 @@ export interface NodeConfig {
   readonly rack: string;
   readonly capacityBytes: number;
   readonly join?: string;
+  /** host:port others reach this node at, when not --listen (a proxy, NAT). */
+  readonly advertise?: string;
   readonly certPath?: string;
   readonly keyPath?: string;
   readonly metricsHost?: string;
@@ -34,6 +36,7 @@ export function validateNodeConfig(config: NodeConfig): NodeConfig {
   if (config.capacityBytes < 1024 * 1024) fail(`--capacity must be at least 1MiB (got ${config.capacityBytes} bytes)`);
   if ((config.certPath === undefined) !== (config.keyPath === undefined)) fail('give --cert and --key together, or neither (the node then issues its own from --dir)');
   if (config.join !== undefined) splitHostPort(config.join);
+  if (config.advertise !== undefined) splitHostPort(config.advertise);
   validateOverlayConfig(config.overlay);
   validateRepairConfig(config.repair);
   return config;

@@ -131,6 +131,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     onLeft: () => stopRequested(),
     ...(signing && mover ? { quorumMoves: { certificate: signing.certificate, move: (address, current, next) => mover.move(address, current, next) } } : {}),
     ...(config.join === undefined ? {} : { join: config.join }),
+    ...(config.advertise === undefined ? {} : { advertise: config.advertise }),
     ...(knownMembers.length > 0 ? { knownMembers } : {}),
   });
   started = node;

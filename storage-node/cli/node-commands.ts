@@ -42,6 +42,7 @@ interface NodeRunFlags {
   rack: string;
   capacity: string;
   join?: string;
+  advertise?: string;
   cert?: string;
   key?: string;
   metrics?: string;
@@ -70,6 +71,7 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
     .option('--rack <rack>', 'rack within the zone (replicas spread over racks next)', 'default')
     .option('--capacity <size>', 'bytes of blocks this node may hold, e.g. 500GiB', '100GiB')
     .option('--join <host:port>', 'any member of the cluster to join through (omit for the first node)')
+    .option('--advertise <host:port>', 'address others reach this node at, when not --listen (behind a proxy or NAT)')
     .option('--cert <file>', 'use this certificate (signed by the cluster CA) instead of issuing one')
     .option('--key <file>', 'private key of --cert')
     .option('--metrics <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
@@ -83,6 +85,7 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
         clusterDir: flags.dir, dataPath: flags.data, host: listen.host, port: listen.port,
         zone: flags.zone, rack: flags.rack, capacityBytes: parseBytes(flags.capacity), logLevel: flags.logLevel,
         ...(flags.join === undefined ? {} : { join: flags.join }),
+        ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
         ...(flags.cert === undefined ? {} : { certPath: flags.cert }),
         ...(flags.key === undefined ? {} : { keyPath: flags.key }),
         ...(metrics === undefined ? {} : { metricsHost: metrics.host, metricsPort: metrics.port }),

@@ -31,6 +31,8 @@ export interface StorageNodeOptions {
   readonly id: string;
   readonly host: string;
   readonly port: number;
+  /** host:port others reach this node at when it differs from where it listens (behind a proxy or NAT). */
+  readonly advertise?: string;
   readonly zone: string;
   readonly rack: string;
   readonly incarnation: number;
@@ -139,7 +141,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     ...(metrics ? { onTraffic: (direction: 'in' | 'out', bytes: number) => metrics.wireBytes.inc({ direction }, bytes) } : {}),
   });
   const bound = await server.listen(options.host, options.port);
-  const address = `${options.host}:${bound.port}`;
+  const address = options.advertise ?? `${options.host}:${bound.port}`;
   const usage = store.usage();
   const self: Member = {
     id: options.id, address, zone: options.zone, rack: options.rack, capacityBytes: usage.capacityBytes,
