@@ -87,6 +87,9 @@ async function loadSigningKey(config: NodeConfig, nodeId: string, log: Logger): 
   return { identity, certificate };
 }
 
+/** Present while the node is draining: a restart goes on draining instead of taking blocks again. */
+const DRAINING_FILE = 'draining';
+
 const MEMBERS_FILE = 'members.json';
 const MEMBERS_SAVE_INTERVAL_MS = 30_000;
 
@@ -129,6 +132,8 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     acceptorStore: await openLmdbAcceptorStore(join(config.dataPath, 'consensus')),
     clock: new SystemClock(), random: new Random(systemEntropy.bytes(16).toString('hex')), overlay: config.overlay, repair: config.repair,
     onLeft: () => stopRequested(),
+    draining: existsSync(join(config.dataPath, DRAINING_FILE)),
+    onDrain: () => writeFile(join(config.dataPath, DRAINING_FILE), `${new Date().toISOString()}\n`),
     ...(signing && mover ? { quorumMoves: { certificate: signing.certificate, move: (address, current, next) => mover.move(address, current, next) } } : {}),
     ...(config.join === undefined ? {} : { join: config.join }),
     ...(config.advertise === undefined ? {} : { advertise: config.advertise }),

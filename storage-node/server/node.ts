@@ -36,6 +36,10 @@ export interface StorageNodeOptions {
   readonly zone: string;
   readonly rack: string;
   readonly incarnation: number;
+  /** Start draining (a drain asked for before a restart stays asked for). */
+  readonly draining?: boolean;
+  /** Called when an operator asks this node to drain, so that the composition root can remember it across restarts. */
+  readonly onDrain?: () => Promise<void>;
   readonly credentials: TlsCredentials;
   readonly store: BlockStore;
   /** Paxos acceptor states of mutable blocks (LMDB in production). */
@@ -130,7 +134,9 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       const chosen = options.acceptorStore.load(block)?.chosen?.value;
       return chosen === undefined ? null : { version: chosen.version, quorum: [...chosen.quorum] };
     }],
-    [OP.drain, () => {
+    [OP.drain, async () => {
+      // Remembered first: a drain acknowledged to the operator must survive a restart.
+      await options.onDrain?.();
       overlay?.updateSelf({ state: 'draining' });
       log.info({ id: options.id }, 'node.draining');
       return null;
@@ -145,7 +151,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   const usage = store.usage();
   const self: Member = {
     id: options.id, address, zone: options.zone, rack: options.rack, capacityBytes: usage.capacityBytes,
-    usedBytes: usage.usedBytes, state: 'alive', incarnation: options.incarnation,
+    usedBytes: usage.usedBytes, state: options.draining === true ? 'draining' : 'alive', incarnation: options.incarnation,
   };
   const driver = new OverlayDriver({
     core: createOverlayCore({ self, random: options.random.fork(`overlay/${options.id}`), ...(options.overlay ? { config: options.overlay } : {}), ...(options.knownMembers ? { initialMembers: options.knownMembers } : {}) }),

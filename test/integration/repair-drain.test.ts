@@ -1,6 +1,6 @@
 // Goal: `shoal node drain ID` empties a node through repair, `shoal status` shows its progress, and after
 // `shoal node leave` nothing is lost. Method: five real processes, 200 blocks at R = 3, the real CLI for drain,
-// status and leave; the drained node's own repair status is polled until it holds no block.
+// status and leave; the node is killed and restarted mid-drain; its own repair status is polled until it holds no block.
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -17,7 +17,7 @@ const R = 3;
 const RATE_BYTES = 1e6;
 const SLOW_REPAIR_ARGS = [...FAST_OVERLAY_ARGS, '--replace-after', '3s', '--repair-interval', '500ms', '--repair-rate', String(RATE_BYTES)];
 
-test('drain a node: it ends with zero blocks, shows progress in shoal status, leaves, and nothing is lost', async (t) => {
+test('drain a node: it ends with zero blocks (even across a kill -9 and restart), shows progress in shoal status, leaves, and nothing is lost', async (t) => {
   const cluster = await TestCluster.start(['z1', 'z2', 'z3', 'z4', 'z5'].map((zone) => ({ zone })), { extraArgs: SLOW_REPAIR_ARGS });
   t.teardown(() => cluster.stop());
   const client = await cluster.client({ replicas: R, memberRefreshMs: 300 });
@@ -37,6 +37,11 @@ test('drain a node: it ends with zero blocks, shows progress in shoal status, le
   t.log(status.stdout.slice(status.stdout.indexOf('repair and rebalance')));
   t.regex(status.stdout, /BYTES TO MOVE/);
   t.regex(status.stdout, new RegExp(`${target.id}\\s+draining`), 'the drained node is listed as draining in the repair table');
+
+  // A drain survives a crash: the node comes back draining, not taking blocks again.
+  await cluster.kill(target);
+  await cluster.restart(target);
+  t.true((await repairStatusOf(cluster, target)).draining, 'restarted after kill -9, the node is still draining');
 
   const started = Date.now();
   await cluster.waitUntil(async () => (await repairStatusOf(cluster, target)).heldBlocks === 0, 30_000 + (4 * 1000 * bytes * R) / 5 / RATE_BYTES, 'the drained node holds no block');
