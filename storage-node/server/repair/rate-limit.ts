@@ -20,18 +20,20 @@ export class RateLimit {
     this.#lastMs = nowMs;
   }
 
-  /** Milliseconds to wait before moving a block of `bytes`; 0 when it may go now (the budget is then taken). */
-  take(bytes: number, nowMs: number): number {
+  /** Milliseconds to wait before moving `blocks` blocks of `bytes` in all; 0 when they may go now (the budget is then taken). */
+  take(bytes: number, nowMs: number, blocks = 1): number {
     this.#refill(nowMs);
-    // A block larger than a second's budget goes once the bucket is full, else it would never go.
+    // A batch larger than a second's budget goes once the bucket is full, else it would never go; the debt it
+    // leaves delays what follows.
     const neededBytes = Math.min(bytes, this.#limits.bytesPerSecond);
-    if (this.#bytes >= neededBytes && this.#blocks >= 1) {
+    const neededBlocks = Math.min(blocks, this.#limits.blocksPerSecond);
+    if (this.#bytes >= neededBytes && this.#blocks >= neededBlocks) {
       this.#bytes -= bytes;
-      this.#blocks -= 1;
+      this.#blocks -= blocks;
       return 0;
     }
     const waitBytes = ((neededBytes - this.#bytes) / this.#limits.bytesPerSecond) * 1000;
-    const waitBlocks = ((1 - this.#blocks) / this.#limits.blocksPerSecond) * 1000;
+    const waitBlocks = ((neededBlocks - this.#blocks) / this.#limits.blocksPerSecond) * 1000;
     return Math.max(1, Math.ceil(Math.max(waitBytes, waitBlocks)));
   }
 

@@ -14,6 +14,27 @@ import { RateLimit, RateMeter } from './rate-limit.js';
 import type { MembershipView, MutableRepair } from './mutable-repair.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** One put-many request of repair stays this small, so that client requests to the same node are not stuck behind it. */
+const COPY_REQUEST_BYTES_MAX = 4 * 1024 * 1024;
+const COPY_REQUEST_BLOCKS_MAX = 64;
+
+/** Splits copies to one node into requests of at most COPY_REQUEST_BYTES_MAX (one larger block goes alone). */
+function chunks(items: readonly Work[]): Work[][] {
+  const out: Work[][] = [];
+  let current: Work[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (current.length > 0 && (bytes + item.bytes > COPY_REQUEST_BYTES_MAX || current.length >= COPY_REQUEST_BLOCKS_MAX)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.bytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
 const RATE_WINDOW_MS = 5_000;
 
 /** What the driver reports to metrics; kept narrow so that the driver does not depend on prom-client. */
@@ -55,8 +76,8 @@ export class RepairDriver {
   #goneSince: GoneSince = new Map();
   #running = false;
   #stopped = false;
-  #timer: number | undefined;
-  #wake: (() => void) | undefined;
+  /** Sleeps in progress (copies to several nodes throttle at once), ended early by stop(). */
+  readonly #sleeping = new Map<number, () => void>();
   #passes = 0;
   #copiedBytesTotal = 0;
   /** Work found by the previous full walk, and found and done by the current one: the pending estimate. */
@@ -95,8 +116,11 @@ export class RepairDriver {
 
   stop(): void {
     this.#stopped = true;
-    if (this.#timer !== undefined) this.#options.clock.clearTimer(this.#timer);
-    this.#wake?.();
+    for (const [timer, wake] of this.#sleeping) {
+      this.#options.clock.clearTimer(timer);
+      wake();
+    }
+    this.#sleeping.clear();
   }
 
   status(draining: boolean): RepairStatus {
@@ -149,14 +173,13 @@ export class RepairDriver {
         this.#found.bytes += item.bytes;
       }
       this.#report();
-      for (const item of work) {
-        if (this.#stopped) return;
-        if (await this.#carryOut(item)) {
-          this.#done.blocks++;
-          this.#done.bytes += item.bytes;
-          this.#report();
-        }
+      const finished = await this.#carryOut(work);
+      if (this.#stopped) return;
+      for (const item of finished) {
+        this.#done.blocks++;
+        this.#done.bytes += item.bytes;
       }
+      this.#report();
       // Yield between batches: client requests queued meanwhile are served first.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -231,67 +254,115 @@ export class RepairDriver {
     return work;
   }
 
-  /** Copies a block where the plan says, then drops the local copy if allowed; true when nothing is left to do for it. */
-  async #carryOut(item: Work): Promise<boolean> {
-    const { store, log } = this.#options;
-    const key = addressHex(item.address);
-    if (item.action.copyTo.length > 0 && !this.#missingLastWalk.has(key)) {
-      this.#missingThisWalk.add(key);
-      return false;
-    }
-    const block = store.getContent(item.address);
-    if (!block) return true; // removed by its owner meanwhile
-    const members = new Map(this.#options.members().map((m) => [m.id, m]));
-    let copied = 0;
-    for (const id of item.action.copyTo) {
-      const member = members.get(id);
-      if (!member) continue;
-      await this.#throttle(item.bytes);
-      if (this.#stopped) return false;
-      try {
-        const outcomes = await this.#options.pool.request({ address: member.address, id }, OP.putContent, { items: [{ address: item.address, block }] }, { timeoutMs: REQUEST_TIMEOUT_MS });
-        const outcome = Array.isArray(outcomes) ? (outcomes[0] as { ok?: unknown; message?: unknown } | undefined) : undefined;
-        if (outcome?.ok !== true) {
-          log.warn({ node: id, block: addressHex(item.address), reason: String(outcome?.message ?? 'bad reply') }, 'repair.copy_refused');
-          continue;
-        }
-        copied++;
-        this.#copiedBytesTotal += item.bytes;
-        this.#meter.record(item.bytes, this.#options.clock.now());
-        this.#options.counters?.copied(item.bytes);
-      } catch (err) {
-        if (!isShoalError(err)) throw err;
-        log.debug({ node: id, block: addressHex(item.address), err: err.message }, 'repair.copy_failed');
+  /**
+   * Carries out one batch's plan: copies grouped per target node into put-many requests (one frame and one flush on
+   * the target for many blocks; targets in parallel), then drops the local copies allowed. Returns the items with
+   * nothing left to do.
+   */
+  async #carryOut(work: readonly Work[]): Promise<Work[]> {
+    const { store } = this.#options;
+    const ready: { item: Work; key: string }[] = [];
+    const finished: Work[] = [];
+    for (const item of work) {
+      const key = addressHex(item.address);
+      if (item.action.copyTo.length > 0 && !this.#missingLastWalk.has(key)) {
+        this.#missingThisWalk.add(key);
+        continue;
       }
+      if (store.hasContent(item.address)) ready.push({ item, key });
+      else finished.push(item); // removed by its owner meanwhile
     }
-    if (copied < item.action.copyTo.length) return false;
-    if (!item.action.dropAfterCopies) return item.action.copyTo.length > 0;
-    const ackedByAll = copied === item.placedCount;
-    if (!ackedByAll && !this.#confirmedLastWalk.has(key)) {
-      this.#confirmedThisWalk.add(key);
-      return false;
+    const copied = await this.#copyAll(ready.map((r) => r.item));
+    for (const { item, key } of ready) {
+      if (this.#stopped) break;
+      const acks = copied.get(key) ?? 0;
+      if (acks < item.action.copyTo.length) continue;
+      if (!item.action.dropAfterCopies) {
+        if (item.action.copyTo.length > 0) finished.push(item);
+        continue;
+      }
+      // Copies this node made were acknowledged durable; copies seen only through `has` need a second walk's word.
+      if (acks !== item.placedCount && !this.#confirmedLastWalk.has(key)) {
+        this.#confirmedThisWalk.add(key);
+        continue;
+      }
+      // Every placed node has the block durably: this copy is surplus.
+      await store.removeContent(item.address);
+      this.#options.counters?.dropped();
+      finished.push(item);
     }
-    // Every placed node has the block durably: this copy is surplus.
-    await store.removeContent(item.address);
-    this.#options.counters?.dropped();
-    return true;
+    return finished;
   }
 
-  async #throttle(bytes: number): Promise<void> {
+  /** Puts each item on its copyTo nodes; returns, per block (hex), how many of them acknowledged it durable. */
+  async #copyAll(items: readonly Work[]): Promise<Map<string, number>> {
+    const byTarget = new Map<string, Work[]>();
+    for (const item of items) {
+      for (const id of item.action.copyTo) byTarget.set(id, [...(byTarget.get(id) ?? []), item]);
+    }
+    const acks = new Map<string, number>();
+    const members = new Map(this.#options.members().map((m) => [m.id, m]));
+    await Promise.all([...byTarget].map(async ([id, list]) => {
+      const member = members.get(id);
+      if (!member) return;
+      for (const chunk of chunks(list)) {
+        const bytes = chunk.reduce((sum, item) => sum + item.bytes, 0);
+        await this.#throttle(bytes, chunk.length);
+        if (this.#stopped) return;
+        for (const key of await this.#putOn(member, chunk)) acks.set(key, (acks.get(key) ?? 0) + 1);
+      }
+    }));
+    return acks;
+  }
+
+  /** One put-many request to one node; returns the blocks (hex) it stored. */
+  async #putOn(member: Member, chunk: readonly Work[]): Promise<string[]> {
+    const { store, log, pool, clock } = this.#options;
+    const sent = chunk.flatMap((item) => {
+      const block = store.getContent(item.address);
+      return block ? [{ item, block }] : [];
+    });
+    try {
+      const outcomes = await pool.request({ address: member.address, id: member.id }, OP.putContent, {
+        items: sent.map(({ item, block }) => ({ address: item.address, block })),
+      }, { timeoutMs: REQUEST_TIMEOUT_MS });
+      if (!Array.isArray(outcomes) || outcomes.length !== sent.length) return [];
+      const stored: string[] = [];
+      sent.forEach(({ item }, i) => {
+        const outcome = outcomes[i] as { ok?: unknown; message?: unknown } | undefined;
+        if (outcome?.ok !== true) {
+          log.warn({ node: member.id, block: addressHex(item.address), reason: String(outcome?.message ?? 'bad reply') }, 'repair.copy_refused');
+          return;
+        }
+        stored.push(addressHex(item.address));
+        this.#copiedBytesTotal += item.bytes;
+        this.#meter.record(item.bytes, clock.now());
+        this.#options.counters?.copied(item.bytes);
+      });
+      return stored;
+    } catch (err) {
+      if (!isShoalError(err)) throw err;
+      log.debug({ node: member.id, blocks: sent.length, err: err.message }, 'repair.copy_failed');
+      return [];
+    }
+  }
+
+  async #throttle(bytes: number, blocks = 1): Promise<void> {
     for (;;) {
-      const waitMs = this.#rate.take(bytes, this.#options.clock.now());
+      const waitMs = this.#rate.take(bytes, this.#options.clock.now(), blocks);
       if (waitMs === 0 || this.#stopped) return;
       await this.#sleep(waitMs);
     }
   }
 
   #sleep(ms: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {
-      this.#wake = resolve;
-      this.#timer = this.#options.clock.setTimer(ms, () => {
-        this.#timer = undefined;
+      const timer = this.#options.clock.setTimer(ms, () => {
+        this.#sleeping.delete(timer);
         resolve();
       });
+      this.#sleeping.set(timer, resolve);
     });
   }
 }

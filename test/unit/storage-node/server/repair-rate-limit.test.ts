@@ -34,3 +34,11 @@ test('the meter averages over its window and forgets older transfers', (t) => {
   t.is(meter.bytesPerSecond(2500), 1500);
   t.is(meter.bytesPerSecond(5000), 0);
 });
+
+test('a batch takes its blocks from the block budget, and a batch above a second of blocks still goes', (t) => {
+  const rate = new RateLimit({ bytesPerSecond: 1e9, blocksPerSecond: 10 }, 0);
+  t.is(rate.take(100, 0, 6), 0);
+  t.is(rate.take(100, 0, 6), 200);
+  t.is(rate.take(100, 1000, 30), 0);
+  t.is(rate.take(100, 1000, 1), 2100);
+});
