@@ -41,7 +41,7 @@ export const repairSuite: Suite = {
           comparisons: [compare(rereplication, put, 'mbPerSec')],
           notes: [
             `five node processes on this machine; repair flags: ${REPAIR_ARGS.slice(FAST_OVERLAY_ARGS.length).join(' ')}.`,
-            're-replication: bytes copied by repair (the replicas the killed node held, one copy each), timed from the first copy any node reports to the moment the copies sum to those bytes; detection and --replace-after come before and are not counted.',
+            're-replication: bytes copied by repair (the replicas the killed node held, one copy each), timed from the first copy any node reports to the moment the copies sum to those bytes; failure detection, --replace-after and the one walk a block must stay missing before it is copied come before and are not counted.',
             'put: logical bytes (each written to 3 nodes) over the time until all 3 replicas are flushed; repair writes each byte once, so ratio > 1/3 means repair moves bytes faster per copy than the put path.',
             'after the copies, every block is counted on every live node: the run fails unless each is on exactly its 3 placed nodes.',
           ],
