@@ -18,10 +18,9 @@ import type { AcceptorStore } from '../store/acceptor-store.js';
 import type { AcceptorBlockState } from '../consensus/acceptor.js';
 import type { VersionRecord } from '../blocks/version-record.js';
 import type { NodeMetrics } from './metrics.js';
-import { REPAIR_CONFIG_DEFAULTS, type RepairConfig } from './repair/repair-config.js';
-import { RepairDriver } from './repair/repair-driver.js';
-import { MutableRepair, type MoveQuorum } from './repair/mutable-repair.js';
-import { parseNodeKeyCertificate, TrustedNodeKeys, type NodeKeyCertificate } from './repair/node-key.js';
+import type { RepairConfig } from './repair/repair-config.js';
+import type { RepairDriver } from './repair/repair-driver.js';
+import { NodeRepair, type QuorumMoves } from './repair/node-repair.js';
 
 export const SHOAL_VERSION = '0.1.0';
 /** How often the node tells the overlay its used bytes (the overlay publishes them at its own, slower pace). */
@@ -59,7 +58,7 @@ export interface StorageNodeOptions {
    * This node's signing key for quorum changes (vouched for by the cluster CA) and the proposer that uses it: with
    * both, repair also moves mutable blocks off dead and no-longer-placed members.
    */
-  readonly quorumMoves?: { readonly certificate: NodeKeyCertificate; readonly move: MoveQuorum };
+  readonly quorumMoves?: QuorumMoves;
   /** Called once a leave asked for over the wire (`shoal node leave`) has completed: the process may exit. */
   readonly onLeft?: () => void;
 }
@@ -71,8 +70,8 @@ export interface StorageNode {
   members(): MemberView[];
   refreshMetrics(): void;
   readonly repair: RepairDriver;
-  /** Marks this node draining: placement stops choosing it, so repair moves every block off it. */
-  drain(): void;
+  /** Marks this node draining (remembered across restarts): placement stops choosing it, so repair moves every block off it. */
+  drain(): Promise<void>;
   /** Leaves the cluster gracefully (others mark it left, not dead), then stops. */
   leave(): Promise<void>;
   close(): Promise<void>;
@@ -83,8 +82,6 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   const pool = new ConnectionPool(options.credentials);
   let overlay: OverlayDriver | undefined;
   let leaveRequested: (() => void) | undefined;
-  let repair: RepairDriver | undefined;
-  const draining = (): boolean => overlay?.core.self.state === 'draining';
   const info = (): NodeInfo => {
     const usage = store.usage();
     return {
@@ -101,12 +98,16 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       return heard === undefined ? member : { ...member, lastHeardAgoMs: Math.max(0, Math.round(now - heard)) };
     });
   };
+  const repair = new NodeRepair({
+    id: options.id, caCertPem: options.credentials.ca, acceptorStore: options.acceptorStore, log: log.child({ component: 'repair' }),
+    ...(options.repair ? { config: options.repair } : {}),
+    ...(options.quorumMoves ? { quorumMoves: options.quorumMoves } : {}),
+    ...(options.onDrain ? { onDrain: options.onDrain } : {}),
+  });
   // Versions signed by a node key change only a block's quorum (the validator checks that); the CA vouches for the key.
-  const trustedKeys = new TrustedNodeKeys(options.credentials.ca);
-  if (options.quorumMoves) trustedKeys.admit(options.quorumMoves.certificate);
   const acceptors = new AcceptorService({
     nodeId: options.id, store: options.acceptorStore, log: log.child({ component: 'consensus' }),
-    validate: { mayReconfigure: (writer) => trustedKeys.has(writer) },
+    validate: { mayReconfigure: (writer) => repair.trustedKeys.has(writer) },
   });
   const handlers = new Map<string, Handler>([
     ...blockServiceHandlers(store),
@@ -122,25 +123,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       leaveRequested?.();
       return null;
     }],
-    [OP.repairStatus, () => repair?.status(draining()) ?? null],
-    [OP.trustNodeKey, (body, context) => {
-      if (context.peerRole !== 'node') throw new ShoalError('Forbidden', 'only storage nodes announce signing keys', { subject: 'node' });
-      trustedKeys.admit(parseNodeKeyCertificate(body));
-      return null;
-    }],
-    [OP.quorumOf, (body) => {
-      const block = (body as { block?: unknown } | null)?.block;
-      if (typeof block !== 'string' || !/^[0-9a-f]{64}$/.test(block)) throw new ShoalError('Invalid', 'quorum-of needs {block: 64 hex digits}', { subject: 'block' });
-      const chosen = options.acceptorStore.load(block)?.chosen?.value;
-      return chosen === undefined ? null : { version: chosen.version, quorum: [...chosen.quorum] };
-    }],
-    [OP.drain, async () => {
-      // Remembered first: a drain acknowledged to the operator must survive a restart.
-      await options.onDrain?.();
-      overlay?.updateSelf({ state: 'draining' });
-      log.info({ id: options.id }, 'node.draining');
-      return null;
-    }],
+    ...repair.handlers(),
   ]);
   const server = new WireServer({
     credentials: options.credentials, handlers: metrics ? instrument(handlers, metrics) : handlers, log: log.child({ component: 'wire' }),
@@ -166,37 +149,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   });
   overlay = driver;
   driver.start(options.join);
-  const repairConfig = options.repair ?? REPAIR_CONFIG_DEFAULTS;
-  const quorumMoves = options.quorumMoves;
-  repair = new RepairDriver({
-    self: options.id, store, pool, members: () => driver.core.members(), clock, config: repairConfig,
-    log: log.child({ component: 'repair' }),
-    ...(quorumMoves ? {
-      mutable: new MutableRepair({
-        self: options.id, acceptorStore: options.acceptorStore, move: quorumMoves.move, log: log.child({ component: 'repair' }),
-        batchBlocks: repairConfig.batchBlocks,
-        announceKey: async () => {
-          const others = driver.core.members().filter((m) => m.id !== options.id && (m.state === 'alive' || m.state === 'suspect' || m.state === 'draining'));
-          await Promise.allSettled(others.map((m) => pool.request({ address: m.address, id: m.id }, OP.trustNodeKey, quorumMoves.certificate, { timeoutMs: 5_000 })));
-        },
-      }),
-    } : {}),
-    ...(metrics ? {
-      counters: {
-        copied: (bytes: number) => {
-          metrics.repairBytes.inc(bytes);
-          metrics.repairBlocksCopied.inc();
-        },
-        dropped: () => metrics.repairBlocksDropped.inc(),
-        pending: (blocks: number, bytes: number) => {
-          metrics.repairBlocksPending.set(blocks);
-          metrics.repairBytesPending.set(bytes);
-        },
-      },
-    } : {}),
-  });
-  repair.start();
-  const repairDriver = repair;
+  const repairDriver = repair.start({ overlay: driver, store, pool, clock, ...(metrics ? { metrics } : {}) });
   const usageTimer = setInterval(() => driver.updateSelf({ usedBytes: store.usage().usedBytes }), USAGE_REPORT_INTERVAL_MS);
   usageTimer.unref();
   log.info({ id: options.id, address, zone: options.zone, rack: options.rack, capacityBytes: usage.capacityBytes, incarnation: self.incarnation, join: options.join ?? null }, 'node.serving');
@@ -208,9 +161,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     info,
     members,
     repair: repairDriver,
-    drain() {
-      driver.updateSelf({ state: 'draining' });
-    },
+    drain: () => repair.drain(),
     refreshMetrics() {
       if (!metrics) return;
       const now = store.usage();
@@ -229,7 +180,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       if (closed) return;
       closed = true;
       clearInterval(usageTimer);
-      repairDriver.stop();
+      repair.stop();
       driver.stop();
       pool.close();
       await server.close();
