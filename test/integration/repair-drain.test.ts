@@ -32,6 +32,8 @@ test('drain a node: it ends with zero blocks (even across a kill -9 and restart)
   const drained = await run(process.execPath, [SHOAL, 'node', 'drain', target.id, '--dir', cluster.clusterDir, '--node', seed]);
   t.regex(drained.stdout, /is draining/);
   await t.throwsAsync(run(process.execPath, [SHOAL, 'node', 'drain', 'no-such-node', '--dir', cluster.clusterDir, '--node', seed]), { message: /no member no-such-node/ });
+  // Draining one more would leave three nodes for R = 4: refused, saying what to do.
+  await t.throwsAsync(run(process.execPath, [SHOAL, 'node', 'drain', cluster.nodes[3]!.id, '--replicas', '4', '--dir', cluster.clusterDir, '--node', seed]), { message: /would leave 3 nodes to hold R = 4 copies/ });
 
   const status = await run(process.execPath, [SHOAL, 'status', '--dir', cluster.clusterDir, '--node', seed]);
   t.log(status.stdout.slice(status.stdout.indexOf('repair and rebalance')));

@@ -5,7 +5,7 @@ import { formatBytes } from '../../../storage-node/base/units.js';
 import { clientCredentials } from '../../../storage-node/cli/cluster-dir.js';
 import { ConnectionPool } from '../../../storage-node/wire/connection-pool.js';
 import { OP, parseMembers, type MemberView } from '../../../storage-node/wire/operations.js';
-import { collect, DEFAULT_CLUSTER_DIR, seedsFor } from '../cli-context.js';
+import { collect, DEFAULT_CLUSTER_DIR, parseReplicas, seedsFor } from '../cli-context.js';
 import { fetchRepairProgress, formatRepairTable } from './repair-progress.js';
 
 interface StatusFlags {
@@ -78,7 +78,9 @@ export function registerStatusCommands(program: Command): void {
     .argument('<node>', 'node id (as `shoal status` lists it) or its host:port')
     .option('--dir <dir>', 'cluster directory (credentials; endpoints of `shoal cluster up`)', DEFAULT_CLUSTER_DIR)
     .option('--node <host:port>', 'node to look the id up through (repeatable; default: SHOAL_NODE, then the endpoints in --dir)', collect)
-    .action(async (target: string, flags: { dir: string; node?: string[] }) => {
+    .option('--replicas <n>', 'copies each block should keep (R): a drain that would leave fewer nodes is refused', '3')
+    .option('--force', 'drain even when fewer than R nodes would be left (blocks then keep fewer copies)')
+    .action(async (target: string, flags: { dir: string; node?: string[]; replicas: string; force?: boolean }) => {
       const pool = new ConnectionPool(await clientCredentials(flags.dir, 'cli'));
       try {
         const { members } = await membersFrom(pool, target.includes(':') ? [target] : seedsFor(flags));
@@ -86,6 +88,11 @@ export function registerStatusCommands(program: Command): void {
         if (!member) throw new ShoalError('NotFound', `no member ${target}: \`shoal status\` lists the ids`, { subject: 'node' });
         if (member.state !== 'alive' && member.state !== 'suspect' && member.state !== 'draining') {
           throw new ShoalError('Invalid', `node ${member.id} is ${member.state}: only a serving node can be drained`, { subject: 'node' });
+        }
+        const replicas = parseReplicas(flags.replicas);
+        const remaining = members.filter((m) => m.id !== member.id && (m.state === 'alive' || m.state === 'suspect')).length;
+        if (remaining < replicas && !flags.force) {
+          throw new ShoalError('Invalid', `draining ${member.id} would leave ${remaining} nodes to hold R = ${replicas} copies of each block: add a node first, or pass --force`, { subject: 'node' });
         }
         await pool.request({ address: member.address, id: member.id }, OP.drain, null, { timeoutMs: 5000 });
         console.log(`${member.id} (${member.address}) is draining; follow it with \`shoal status\`, then \`shoal node leave --node ${member.address}\` once it holds 0 blocks`);
