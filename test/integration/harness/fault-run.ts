@@ -60,7 +60,8 @@ export async function runFaults(seed: string, options: { steps: number; stepMs: 
       }));
 
       const schedule: string[] = [];
-      let faulty: { node: RunningNode; fault: Fault } | undefined;
+      // A fault lasts one to three steps: long enough, at times, for --replace-after to pass and repair to copy around it.
+      let faulty: { node: RunningNode; fault: Fault; untilStep: number } | undefined;
       const heal = async (): Promise<void> => {
         if (!faulty) return;
         if (faulty.fault === 'kill') await cluster.restart(faulty.node);
@@ -71,15 +72,17 @@ export async function runFaults(seed: string, options: { steps: number; stepMs: 
       for (let step = 0; step < options.steps; step++) {
         await sleep(options.stepMs);
         if (faulty) {
-          await heal();
+          if (step >= faulty.untilStep) await heal();
+          else continue;
         } else {
           const node = cluster.nodes[random.int(cluster.nodes.length)]!;
-          const fault = FAULTS[random.int(FAULTS.length)]!;
+          // Every run starts with a kill long enough for repair to copy around it; the rest is drawn.
+          const fault = step === 0 ? 'kill' : FAULTS[random.int(FAULTS.length)]!;
           if (fault === 'kill') await cluster.kill(node);
           else if (fault === 'cut') node.proxy?.cut();
           else if (fault === 'drop') node.proxy?.drop();
           else node.proxy?.delay(20 + random.int(200));
-          faulty = { node, fault };
+          faulty = { node, fault, untilStep: step + (step === 0 ? 3 : 1 + random.int(3)) };
           schedule.push(`${fault} node ${node.index}`);
         }
         log(`step ${step}: ${schedule[schedule.length - 1]}`);
