@@ -9,6 +9,7 @@ import { readAdminIdentity } from '../../../storage-node/cli/cluster-dir.js';
 import { systemEntropy } from '../../../storage-node/system.js';
 import { TestCluster, type RunningNode } from './spawn-cluster.js';
 import { FAST_REPAIR_ARGS, unreadable, waitForRepair, writeBlocks, type WrittenBlock } from './repair-workload.js';
+import { S3Workload } from './s3-workload.js';
 
 const R = 3;
 const COUNTERS = 3;
@@ -18,6 +19,8 @@ export interface FaultRunResult {
   readonly schedule: readonly string[];
   readonly acknowledgedBlocks: number;
   readonly counters: readonly { acked: number; unknown: number; value: number }[];
+  /** With the S3 workload: acknowledged PUTs and DELETEs through a gateway, and requests that failed. */
+  readonly s3?: { readonly puts: number; readonly deletes: number; readonly failures: number };
   /** Acknowledged operations not found at the end: must be empty. */
   readonly lost: readonly string[];
   readonly settleMs: number;
@@ -28,14 +31,16 @@ const FAULTS: readonly Fault[] = ['kill', 'cut', 'drop', 'delay'];
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runFaults(seed: string, options: { steps: number; stepMs: number; log?: (line: string) => void }): Promise<FaultRunResult> {
+export async function runFaults(seed: string, options: { steps: number; stepMs: number; s3?: boolean; log?: (line: string) => void }): Promise<FaultRunResult> {
   const random = new Random(`faults/${seed}`);
   const log = options.log ?? (() => {});
   const cluster = await TestCluster.start(['z1', 'z2', 'z3', 'z4', 'z5'].map((zone) => ({ zone })), { extraArgs: FAST_REPAIR_ARGS, proxied: true });
   try {
     const owner = await readAdminIdentity(cluster.clusterDir);
     const client = await cluster.client({ owner, entropy: systemEntropy, replicas: R, memberRefreshMs: 300, requestTimeoutMs: 2_000 });
+    const s3 = options.s3 === true ? await S3Workload.start(cluster, seed) : undefined;
     try {
+      s3?.run();
       const counters: { address: Address; acked: number; unknown: number }[] = [];
       for (let i = 0; i < COUNTERS; i++) counters.push({ address: (await client.mutable.create(Buffer.from('0'))).address, acked: 0, unknown: 0 });
       const acknowledged: WrittenBlock[] = [];
@@ -89,7 +94,7 @@ export async function runFaults(seed: string, options: { steps: number; stepMs: 
       }
       await heal();
       running = false;
-      await Promise.all([writer, incrementers]);
+      await Promise.all([writer, incrementers, s3?.stop()]);
 
       await cluster.waitUntil(async () => (await cluster.agreedAlive()) === 5, 60_000, 'all five agree after the faults');
       const settleMs = await waitForRepair(cluster, client, acknowledged, R, 120_000);
@@ -103,9 +108,14 @@ export async function runFaults(seed: string, options: { steps: number; stepMs: 
         }
         finals.push({ acked: counter.acked, unknown: counter.unknown, value });
       }
-      return { seed, schedule, acknowledgedBlocks: acknowledged.length, counters: finals, lost, settleMs };
+      if (s3) lost.push(...await s3.check());
+      return {
+        seed, schedule, acknowledgedBlocks: acknowledged.length, counters: finals, lost, settleMs,
+        ...(s3 ? { s3: { puts: s3.puts, deletes: s3.deletes, failures: s3.failures } } : {}),
+      };
     } finally {
       client.close();
+      await s3?.close();
     }
   } finally {
     await cluster.stop();

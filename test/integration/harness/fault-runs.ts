@@ -10,10 +10,10 @@ let failed = 0;
 for (let i = 1; i <= runs; i++) {
   const seed = `${values['seed-prefix']}-${i}`;
   try {
-    const result = await runFaults(seed, { steps: 10, stepMs: 2_000 });
+    const result = await runFaults(seed, { steps: 10, stepMs: 2_000, s3: true });
     const ok = result.lost.length === 0;
     if (!ok) failed++;
-    console.log(`${ok ? 'ok' : 'LOST'} seed ${seed}: ${result.acknowledgedBlocks} blocks, counters ${result.counters.map((c) => `${c.value}/${c.acked}+${c.unknown}`).join(' ')}, settled in ${(result.settleMs / 1000).toFixed(1)} s; ${result.schedule.join('; ')}`);
+    console.log(`${ok ? 'ok' : 'LOST'} seed ${seed}: ${result.acknowledgedBlocks} blocks, counters ${result.counters.map((c) => `${c.value}/${c.acked}+${c.unknown}`).join(' ')}, S3 ${result.s3?.puts ?? 0} PUTs ${result.s3?.deletes ?? 0} DELETEs (${result.s3?.failures ?? 0} failed), settled in ${(result.settleMs / 1000).toFixed(1)} s; ${result.schedule.join('; ')}`);
     for (const line of result.lost) console.log(`  lost: ${line}`);
   } catch (err) {
     failed++;
