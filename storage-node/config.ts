@@ -1,6 +1,7 @@
 // A storage node's configuration: flags over defaults, checked once with messages that say the fix.
 import { ShoalError } from './base/errors.js';
 import { validateOverlayConfig, type OverlayConfig } from './overlay/overlay-config.js';
+import { validateRepairConfig, type RepairConfig } from './server/repair/repair-config.js';
 import { splitHostPort } from './wire/wire-connection.js';
 
 export interface NodeConfig {
@@ -13,12 +14,15 @@ export interface NodeConfig {
   readonly rack: string;
   readonly capacityBytes: number;
   readonly join?: string;
+  /** host:port others reach this node at, when not --listen (a proxy, NAT). */
+  readonly advertise?: string;
   readonly certPath?: string;
   readonly keyPath?: string;
   readonly metricsHost?: string;
   readonly metricsPort?: number;
   readonly logLevel: string;
   readonly overlay: Partial<OverlayConfig>;
+  readonly repair: RepairConfig;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -32,6 +36,8 @@ export function validateNodeConfig(config: NodeConfig): NodeConfig {
   if (config.capacityBytes < 1024 * 1024) fail(`--capacity must be at least 1MiB (got ${config.capacityBytes} bytes)`);
   if ((config.certPath === undefined) !== (config.keyPath === undefined)) fail('give --cert and --key together, or neither (the node then issues its own from --dir)');
   if (config.join !== undefined) splitHostPort(config.join);
+  if (config.advertise !== undefined) splitHostPort(config.advertise);
   validateOverlayConfig(config.overlay);
+  validateRepairConfig(config.repair);
   return config;
 }

@@ -17,6 +17,10 @@ import { openLmdbBlockStore } from './store/lmdb-block-store.js';
 import { systemEntropy } from './system.js';
 import { issueCertificate } from './wire/cluster-ca.js';
 import type { TlsCredentials } from './wire/tls-credentials.js';
+import { identityFromSeed, type Identity } from './blocks/sign.js';
+import { QuorumMover } from './client/quorum-mover.js';
+import { ConnectionPool } from './wire/connection-pool.js';
+import { signNodeKey, type NodeKeyCertificate } from './server/repair/node-key.js';
 
 interface NodeIdentityFile {
   readonly id: string;
@@ -58,6 +62,34 @@ async function loadCredentials(config: NodeConfig, nodeId: string): Promise<TlsC
   return issued;
 }
 
+const SIGNING_KEY_FILE = 'node-signing-key.json';
+
+/**
+ * The node's Ed25519 key for quorum changes and the CA's certificate of it, made on first start while the CA key is
+ * at hand. Without the CA key (a node started with --cert/--key) there is none, and repair leaves mutable blocks be.
+ */
+async function loadSigningKey(config: NodeConfig, nodeId: string, log: Logger): Promise<{ identity: Identity; certificate: NodeKeyCertificate } | undefined> {
+  const file = join(config.dataPath, SIGNING_KEY_FILE);
+  if (existsSync(file)) {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { seed: string; signature: string };
+    const identity = identityFromSeed(Buffer.from(saved.seed, 'hex'));
+    return { identity, certificate: { node: nodeId, publicKey: identity.publicKey, signature: Buffer.from(saved.signature, 'hex') } };
+  }
+  const ca = await readClusterCa(config.clusterDir).catch(() => undefined);
+  if (ca === undefined || ca.keyPem === '') {
+    log.warn({ clusterDir: config.clusterDir }, 'repair.no_signing_key: the cluster CA key is not here, so this node cannot move mutable blocks to new quorums');
+    return undefined;
+  }
+  const seed = systemEntropy.bytes(32);
+  const identity = identityFromSeed(seed);
+  const certificate = signNodeKey(ca.keyPem, nodeId, identity.publicKey);
+  await writeFile(file, `${JSON.stringify({ seed: seed.toString('hex'), signature: certificate.signature.toString('hex') })}\n`, { mode: 0o600 });
+  return { identity, certificate };
+}
+
+/** Present while the node is draining: a restart goes on draining instead of taking blocks again. */
+const DRAINING_FILE = 'draining';
+
 const MEMBERS_FILE = 'members.json';
 const MEMBERS_SAVE_INTERVAL_MS = 30_000;
 
@@ -86,15 +118,28 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
   const metrics = new NodeMetrics();
   const knownMembers = await loadKnownMembers(config.dataPath);
   let stopRequested: () => void = () => {};
+  const signing = await loadSigningKey(config, identity.id, log);
+  let started: StorageNode | undefined;
+  const moverPool = new ConnectionPool(credentials);
+  const mover = signing && new QuorumMover({
+    pool: moverPool, members: () => started?.overlay.core.members() ?? [], self: identity.id,
+    proposerId: `${identity.id}/repair/${systemEntropy.bytes(8).toString('hex')}`, signer: signing.identity,
+    random: new Random(systemEntropy.bytes(16).toString('hex')), now: () => performance.now(), log: log.child({ component: 'quorum-mover' }),
+  });
   const node = await startStorageNode({
     id: identity.id, host: config.host, port: config.port, zone: config.zone, rack: config.rack,
     incarnation: identity.incarnation, credentials, store, log, metrics,
     acceptorStore: await openLmdbAcceptorStore(join(config.dataPath, 'consensus')),
-    clock: new SystemClock(), random: new Random(systemEntropy.bytes(16).toString('hex')), overlay: config.overlay,
+    clock: new SystemClock(), random: new Random(systemEntropy.bytes(16).toString('hex')), overlay: config.overlay, repair: config.repair,
     onLeft: () => stopRequested(),
+    draining: existsSync(join(config.dataPath, DRAINING_FILE)),
+    onDrain: () => writeFile(join(config.dataPath, DRAINING_FILE), `${new Date().toISOString()}\n`),
+    ...(signing && mover ? { quorumMoves: { certificate: signing.certificate, move: (address, current, next) => mover.move(address, current, next) } } : {}),
     ...(config.join === undefined ? {} : { join: config.join }),
+    ...(config.advertise === undefined ? {} : { advertise: config.advertise }),
     ...(knownMembers.length > 0 ? { knownMembers } : {}),
   });
+  started = node;
   const saveMembers = (): Promise<void> => writeFile(join(config.dataPath, MEMBERS_FILE), `${JSON.stringify(node.overlay.core.members())}\n`).catch(() => {});
   const saveTimer = setInterval(() => void saveMembers(), MEMBERS_SAVE_INTERVAL_MS);
   saveTimer.unref();
@@ -106,6 +151,8 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     clearInterval(saveTimer);
     await saveMembers();
     metricsServer?.server.close();
+    mover?.close();
+    moverPool.close();
     await node.close();
   };
   return {

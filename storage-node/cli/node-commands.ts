@@ -7,6 +7,7 @@ import { validateNodeConfig, type NodeConfig } from '../config.js';
 import { runNode } from '../main.js';
 import { splitHostPort } from '../wire/wire-connection.js';
 import { initClusterDir } from './cluster-dir.js';
+import { addRepairOptions, repairConfigFrom } from './repair-options.js';
 import { stopOnSignals } from './stop-on-signals.js';
 
 const flagName = (key: string): string => key.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -41,6 +42,7 @@ interface NodeRunFlags {
   rack: string;
   capacity: string;
   join?: string;
+  advertise?: string;
   cert?: string;
   key?: string;
   metrics?: string;
@@ -69,11 +71,13 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
     .option('--rack <rack>', 'rack within the zone (replicas spread over racks next)', 'default')
     .option('--capacity <size>', 'bytes of blocks this node may hold, e.g. 500GiB', '100GiB')
     .option('--join <host:port>', 'any member of the cluster to join through (omit for the first node)')
+    .option('--advertise <host:port>', 'address others reach this node at, when not --listen (behind a proxy or NAT)')
     .option('--cert <file>', 'use this certificate (signed by the cluster CA) instead of issuing one')
     .option('--key <file>', 'private key of --cert')
     .option('--metrics <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
     .option('--log-level <level>', 'pino log level: debug, info, warn, error', 'info');
   addOverlayOptions(run);
+  addRepairOptions(run);
   run.action(async (flags: NodeRunFlags & Record<string, string>) => {
       const listen = splitHostPort(flags.listen);
       const metrics = flags.metrics === undefined ? undefined : splitHostPort(flags.metrics);
@@ -81,10 +85,12 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
         clusterDir: flags.dir, dataPath: flags.data, host: listen.host, port: listen.port,
         zone: flags.zone, rack: flags.rack, capacityBytes: parseBytes(flags.capacity), logLevel: flags.logLevel,
         ...(flags.join === undefined ? {} : { join: flags.join }),
+        ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
         ...(flags.cert === undefined ? {} : { certPath: flags.cert }),
         ...(flags.key === undefined ? {} : { keyPath: flags.key }),
         ...(metrics === undefined ? {} : { metricsHost: metrics.host, metricsPort: metrics.port }),
         overlay: overlayConfigFrom(flags),
+        repair: repairConfigFrom(flags),
       });
       const running = await runNode(config);
       // A signal stops the node without leaving: it is expected back, and others suspect it meanwhile.

@@ -3,7 +3,7 @@
 // go back in the response only once everything they report is durable.
 import { isShoalError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
-import { versionValidator } from '../blocks/validate-version.js';
+import { versionValidator, type ValidateOptions } from '../blocks/validate-version.js';
 import { parseVersionRecord, type VersionRecord } from '../blocks/version-record.js';
 import { acceptorStep, type AcceptorBlockState, type AcceptorContext } from '../consensus/acceptor.js';
 import { isAcceptorRequest, parseConsensusMessage, type AcceptorReply } from '../consensus/messages.js';
@@ -34,8 +34,8 @@ export class AcceptorService {
 
   readonly #onFatal: (err: unknown) => void;
 
-  constructor(options: { nodeId: string; store: AcceptorStore<State>; log: Logger; onFatal?: (err: unknown) => void }) {
-    this.#context = { self: options.nodeId, validate: versionValidator() };
+  constructor(options: { nodeId: string; store: AcceptorStore<State>; log: Logger; onFatal?: (err: unknown) => void; validate?: ValidateOptions }) {
+    this.#context = { self: options.nodeId, validate: versionValidator(options.validate) };
     this.#store = options.store;
     this.#log = options.log;
     // State already stepped to (and cached) could not be made durable: answering from it would be unsafe, so the

@@ -14,6 +14,12 @@ export class NodeMetrics {
   readonly membershipEvents = new Counter({ name: 'shoal_membership_changes_total', help: 'Member record changes seen, by new state', labelNames: ['state'], registers: [this.registry] });
   readonly members = new Gauge({ name: 'shoal_members', help: 'Members known, by state', labelNames: ['state'], registers: [this.registry] });
 
+  readonly repairBlocksPending = new Gauge({ name: 'shoal_repair_blocks_pending', help: 'Blocks this node still has to copy elsewhere or drop once copied', registers: [this.registry] });
+  readonly repairBytesPending = new Gauge({ name: 'shoal_repair_bytes_pending', help: 'Bytes of the blocks still to move', registers: [this.registry] });
+  readonly repairBytes = new Counter({ name: 'shoal_repair_bytes_total', help: 'Bytes copied to other nodes by repair', registers: [this.registry] });
+  readonly repairBlocksCopied = new Counter({ name: 'shoal_repair_blocks_copied_total', help: 'Block copies made by repair', registers: [this.registry] });
+  readonly repairBlocksDropped = new Counter({ name: 'shoal_repair_blocks_dropped_total', help: 'Local copies dropped once every placed node held the block', registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'shoal_process_' });
   }

@@ -18,6 +18,9 @@ import type { AcceptorStore } from '../store/acceptor-store.js';
 import type { AcceptorBlockState } from '../consensus/acceptor.js';
 import type { VersionRecord } from '../blocks/version-record.js';
 import type { NodeMetrics } from './metrics.js';
+import type { RepairConfig } from './repair/repair-config.js';
+import type { RepairDriver } from './repair/repair-driver.js';
+import { NodeRepair, type QuorumMoves } from './repair/node-repair.js';
 
 export const SHOAL_VERSION = '0.1.0';
 /** How often the node tells the overlay its used bytes (the overlay publishes them at its own, slower pace). */
@@ -27,9 +30,15 @@ export interface StorageNodeOptions {
   readonly id: string;
   readonly host: string;
   readonly port: number;
+  /** host:port others reach this node at when it differs from where it listens (behind a proxy or NAT). */
+  readonly advertise?: string;
   readonly zone: string;
   readonly rack: string;
   readonly incarnation: number;
+  /** Start draining (a drain asked for before a restart stays asked for). */
+  readonly draining?: boolean;
+  /** Called when an operator asks this node to drain, so that the composition root can remember it across restarts. */
+  readonly onDrain?: () => Promise<void>;
   readonly credentials: TlsCredentials;
   readonly store: BlockStore;
   /** Paxos acceptor states of mutable blocks (LMDB in production). */
@@ -43,6 +52,13 @@ export interface StorageNodeOptions {
   readonly overlay?: Partial<OverlayConfig>;
   /** Members remembered from a previous run, so that a restarted node finds the cluster without --join. */
   readonly knownMembers?: readonly Member[];
+  /** Repair's rate, delays and R; repair runs on every node (REPAIR_CONFIG_DEFAULTS unless given). */
+  readonly repair?: RepairConfig;
+  /**
+   * This node's signing key for quorum changes (vouched for by the cluster CA) and the proposer that uses it: with
+   * both, repair also moves mutable blocks off dead and no-longer-placed members.
+   */
+  readonly quorumMoves?: QuorumMoves;
   /** Called once a leave asked for over the wire (`shoal node leave`) has completed: the process may exit. */
   readonly onLeft?: () => void;
 }
@@ -53,6 +69,9 @@ export interface StorageNode {
   info(): NodeInfo;
   members(): MemberView[];
   refreshMetrics(): void;
+  readonly repair: RepairDriver;
+  /** Marks this node draining (remembered across restarts): placement stops choosing it, so repair moves every block off it. */
+  drain(): Promise<void>;
   /** Leaves the cluster gracefully (others mark it left, not dead), then stops. */
   leave(): Promise<void>;
   close(): Promise<void>;
@@ -79,7 +98,17 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       return heard === undefined ? member : { ...member, lastHeardAgoMs: Math.max(0, Math.round(now - heard)) };
     });
   };
-  const acceptors = new AcceptorService({ nodeId: options.id, store: options.acceptorStore, log: log.child({ component: 'consensus' }) });
+  const repair = new NodeRepair({
+    id: options.id, caCertPem: options.credentials.ca, acceptorStore: options.acceptorStore, log: log.child({ component: 'repair' }),
+    ...(options.repair ? { config: options.repair } : {}),
+    ...(options.quorumMoves ? { quorumMoves: options.quorumMoves } : {}),
+    ...(options.onDrain ? { onDrain: options.onDrain } : {}),
+  });
+  // Versions signed by a node key change only a block's quorum (the validator checks that); the CA vouches for the key.
+  const acceptors = new AcceptorService({
+    nodeId: options.id, store: options.acceptorStore, log: log.child({ component: 'consensus' }),
+    validate: { mayReconfigure: (writer) => repair.trustedKeys.has(writer) },
+  });
   const handlers = new Map<string, Handler>([
     ...blockServiceHandlers(store),
     [OP.info, () => info()],
@@ -94,17 +123,18 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       leaveRequested?.();
       return null;
     }],
+    ...repair.handlers(),
   ]);
   const server = new WireServer({
     credentials: options.credentials, handlers: metrics ? instrument(handlers, metrics) : handlers, log: log.child({ component: 'wire' }),
     ...(metrics ? { onTraffic: (direction: 'in' | 'out', bytes: number) => metrics.wireBytes.inc({ direction }, bytes) } : {}),
   });
   const bound = await server.listen(options.host, options.port);
-  const address = `${options.host}:${bound.port}`;
+  const address = options.advertise ?? `${options.host}:${bound.port}`;
   const usage = store.usage();
   const self: Member = {
     id: options.id, address, zone: options.zone, rack: options.rack, capacityBytes: usage.capacityBytes,
-    usedBytes: usage.usedBytes, state: 'alive', incarnation: options.incarnation,
+    usedBytes: usage.usedBytes, state: options.draining === true ? 'draining' : 'alive', incarnation: options.incarnation,
   };
   const driver = new OverlayDriver({
     core: createOverlayCore({ self, random: options.random.fork(`overlay/${options.id}`), ...(options.overlay ? { config: options.overlay } : {}), ...(options.knownMembers ? { initialMembers: options.knownMembers } : {}) }),
@@ -119,6 +149,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   });
   overlay = driver;
   driver.start(options.join);
+  const repairDriver = repair.start({ overlay: driver, store, pool, clock, ...(metrics ? { metrics } : {}) });
   const usageTimer = setInterval(() => driver.updateSelf({ usedBytes: store.usage().usedBytes }), USAGE_REPORT_INTERVAL_MS);
   usageTimer.unref();
   log.info({ id: options.id, address, zone: options.zone, rack: options.rack, capacityBytes: usage.capacityBytes, incarnation: self.incarnation, join: options.join ?? null }, 'node.serving');
@@ -129,6 +160,8 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     overlay: driver,
     info,
     members,
+    repair: repairDriver,
+    drain: () => repair.drain(),
     refreshMetrics() {
       if (!metrics) return;
       const now = store.usage();
@@ -147,6 +180,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       if (closed) return;
       closed = true;
       clearInterval(usageTimer);
+      repair.stop();
       driver.stop();
       pool.close();
       await server.close();

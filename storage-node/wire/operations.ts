@@ -13,6 +13,10 @@ export const OP = {
   hasContent: 'content.has-many',
   removeContent: 'content.remove',
   consensus: 'consensus.batch',
+  repairStatus: 'node.repair-status',
+  drain: 'node.drain',
+  trustNodeKey: 'node.trust-key',
+  quorumOf: 'consensus.quorum-of',
 } as const;
 
 /** In a get-many reply: this block was not included (the reply was full); ask for it again. */
@@ -129,4 +133,50 @@ export function parseMembers(value: unknown): MemberView[] {
 /** Consensus messages for any number of blocks, checked one by one by the acceptor (consensus/messages.ts). */
 export function parseConsensusBatch(body: unknown): unknown[] {
   return list(record(body, 'consensus body')['messages'], 'messages');
+}
+
+/** A node's repair progress, as `shoal status` shows it: what is left to move off or onto other nodes, and how fast. */
+export interface RepairStatus {
+  readonly heldBlocks: number;
+  readonly heldBytes: number;
+  /** Blocks (and their bytes) this node still has to copy elsewhere or drop once copied. */
+  readonly pendingBlocks: number;
+  readonly pendingBytes: number;
+  /** Bytes copied to other nodes over the last few seconds, per second. */
+  readonly bytesPerSecond: number;
+  readonly copiedBytesTotal: number;
+  readonly passes: number;
+  /** The most bytes pending since the node last had nothing to move: the 100 % of its progress bar. */
+  readonly episodeBytes: number;
+  readonly draining: boolean;
+}
+
+export function parseRepairStatus(value: unknown): RepairStatus {
+  const fields = record(value, 'repair status');
+  const count = (key: string): number => {
+    const v = fields[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalid(`repair status.${key} must be a non-negative number`);
+    return v;
+  };
+  if (typeof fields['draining'] !== 'boolean') throw invalid('repair status.draining must be a boolean');
+  return {
+    heldBlocks: count('heldBlocks'), heldBytes: count('heldBytes'), pendingBlocks: count('pendingBlocks'), pendingBytes: count('pendingBytes'),
+    bytesPerSecond: count('bytesPerSecond'), copiedBytesTotal: count('copiedBytesTotal'), passes: count('passes'), episodeBytes: count('episodeBytes'), draining: fields['draining'],
+  };
+}
+
+/** A mutable block's chosen version and quorum as one acceptor holds them (what repair moved, for operators and tests). */
+export interface QuorumOf {
+  readonly version: number;
+  readonly quorum: readonly string[];
+}
+
+export function parseQuorumOf(value: unknown): QuorumOf | null {
+  if (value === null) return null;
+  const fields = record(value, 'quorum-of reply');
+  const version = fields['version'];
+  const quorum = fields['quorum'];
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) throw invalid('quorum-of.version must be a positive integer');
+  if (!Array.isArray(quorum) || !quorum.every((id) => typeof id === 'string')) throw invalid('quorum-of.quorum must be a list of node ids');
+  return { version, quorum: quorum as string[] };
 }

@@ -10,12 +10,13 @@ import { nfsSuite } from './nfs.bench.js';
 import { formatMachine, machineInfo } from './machine.js';
 import { fsSuite } from './fs.bench.js';
 import { overlaySuite } from './overlay.suite.js';
+import { repairSuite } from './repair.bench.js';
 import { s3Suite } from './s3.bench.js';
 import { formatSuite, writeReport, type Suite, type SuiteResult } from './report.js';
 import { stopwatch } from './measure.js';
 
 /** Every suite, in the order they run. A new suite is one file and one line here. */
-const SUITES: readonly Suite[] = [contentBlocksSuite, mutableBlocksSuite, overlaySuite, fsSuite, nfsSuite, s3Suite];
+const SUITES: readonly Suite[] = [contentBlocksSuite, mutableBlocksSuite, overlaySuite, fsSuite, nfsSuite, s3Suite, repairSuite];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <suite>[,<suite>]]
   --quick        a short run (about 20 s per suite): the same figures, less settled

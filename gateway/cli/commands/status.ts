@@ -1,16 +1,18 @@
-// `shoal status` and `shoal node leave`: the member list as one node sees it, and a graceful leave.
+// `shoal status`, `shoal node drain` and `shoal node leave`: the member list and repair progress, emptying a node, a graceful leave.
 import type { Command } from 'commander';
 import { ShoalError } from '../../../storage-node/base/errors.js';
 import { formatBytes } from '../../../storage-node/base/units.js';
 import { clientCredentials } from '../../../storage-node/cli/cluster-dir.js';
 import { ConnectionPool } from '../../../storage-node/wire/connection-pool.js';
 import { OP, parseMembers, type MemberView } from '../../../storage-node/wire/operations.js';
-import { collect, DEFAULT_CLUSTER_DIR, seedsFor } from '../cli-context.js';
+import { collect, DEFAULT_CLUSTER_DIR, parseReplicas, seedsFor } from '../cli-context.js';
+import { fetchRepairProgress, formatRepairTable } from './repair-progress.js';
 
 interface StatusFlags {
   dir: string;
   node?: string[];
   json?: boolean;
+  repair?: boolean;
 }
 
 function formatAgo(ms: number | undefined): string {
@@ -50,24 +52,55 @@ export function registerStatusCommands(program: Command): void {
     .option('--dir <dir>', 'cluster directory (credentials; endpoints of `shoal cluster up`)', DEFAULT_CLUSTER_DIR)
     .option('--node <host:port>', 'node to ask (repeatable; default: SHOAL_NODE, then the endpoints in --dir)', collect)
     .option('--json', 'print the members as JSON')
+    .option('--repair', 'with --json: print each node\'s repair progress instead of the members')
     .action(async (flags: StatusFlags) => {
       const pool = new ConnectionPool(await clientCredentials(flags.dir, 'cli'));
       try {
         const { seed, members } = await membersFrom(pool, seedsFor(flags));
+        const progress = await fetchRepairProgress(pool, members);
         if (flags.json) {
-          console.log(JSON.stringify(members));
+          console.log(JSON.stringify(flags.repair ? progress : members));
           return;
         }
         const counts = new Map<string, number>();
         for (const m of members) counts.set(m.state, (counts.get(m.state) ?? 0) + 1);
         console.log(formatMembersTable(members));
         console.log(`\n${members.length} members: ${[...counts].map(([state, n]) => `${n} ${state}`).join(', ')} (as seen by ${seed})`);
+        console.log(`\nrepair and rebalance:\n${formatRepairTable(progress)}`);
       } finally {
         pool.close();
       }
     });
 
   const node = program.commands.find((c) => c.name() === 'node') ?? program.command('node');
+  node.command('drain')
+    .description('move every block off a node (placement stops choosing it; repair copies its blocks away); leave once it holds none')
+    .argument('<node>', 'node id (as `shoal status` lists it) or its host:port')
+    .option('--dir <dir>', 'cluster directory (credentials; endpoints of `shoal cluster up`)', DEFAULT_CLUSTER_DIR)
+    .option('--node <host:port>', 'node to look the id up through (repeatable; default: SHOAL_NODE, then the endpoints in --dir)', collect)
+    .option('--replicas <n>', 'copies each block should keep (R): a drain that would leave fewer nodes is refused', '3')
+    .option('--force', 'drain even when fewer than R nodes would be left (blocks then keep fewer copies)')
+    .action(async (target: string, flags: { dir: string; node?: string[]; replicas: string; force?: boolean }) => {
+      const pool = new ConnectionPool(await clientCredentials(flags.dir, 'cli'));
+      try {
+        const { members } = await membersFrom(pool, target.includes(':') ? [target] : seedsFor(flags));
+        const member = members.find((m) => m.id === target || m.address === target);
+        if (!member) throw new ShoalError('NotFound', `no member ${target}: \`shoal status\` lists the ids`, { subject: 'node' });
+        if (member.state !== 'alive' && member.state !== 'suspect' && member.state !== 'draining') {
+          throw new ShoalError('Invalid', `node ${member.id} is ${member.state}: only a serving node can be drained`, { subject: 'node' });
+        }
+        const replicas = parseReplicas(flags.replicas);
+        const remaining = members.filter((m) => m.id !== member.id && (m.state === 'alive' || m.state === 'suspect')).length;
+        if (remaining < replicas && !flags.force) {
+          throw new ShoalError('Invalid', `draining ${member.id} would leave ${remaining} nodes to hold R = ${replicas} copies of each block: add a node first, or pass --force`, { subject: 'node' });
+        }
+        await pool.request({ address: member.address, id: member.id }, OP.drain, null, { timeoutMs: 5000 });
+        console.log(`${member.id} (${member.address}) is draining; follow it with \`shoal status\`, then \`shoal node leave --node ${member.address}\` once it holds 0 blocks`);
+      } finally {
+        pool.close();
+      }
+    });
+
   node.command('leave')
     .description('make a node leave the cluster gracefully (others record it as left, not dead) and stop')
     .requiredOption('--node <host:port>', 'the node that should leave')

@@ -10,6 +10,7 @@ import { ConnectionPool } from '../../../storage-node/wire/connection-pool.js';
 import { OP, parseMembers, type MemberView } from '../../../storage-node/wire/operations.js';
 import type { TlsCredentials } from '../../../storage-node/wire/tls-credentials.js';
 import { freePort } from './free-port.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 const SHOAL_BIN = resolve('bin/shoal.js');
 
@@ -21,6 +22,8 @@ export interface NodeSpec {
   readonly joinVia?: number;
   /** Another cluster directory to take credentials from: a node of a different cluster. */
   readonly clusterDir?: string;
+  /** Flags for this node only, after the cluster's (e.g. --metrics). */
+  readonly args?: readonly string[];
 }
 
 /** Overlay timings for tests: failures are detected in a couple of seconds instead of the production ten. */
@@ -35,6 +38,10 @@ export interface RunningNode {
   readonly port: number;
   readonly address: string;
   readonly dataPath: string;
+  /** With `proxied`: the proxy every other process reaches this node through (its advertised address). */
+  readonly proxy: TcpProxy | undefined;
+  /** Where the node itself listens: `address` unless proxied. */
+  readonly listenAddress: string;
   id: string;
   process: ChildProcess | undefined;
   output: string;
@@ -47,17 +54,20 @@ export class TestCluster {
   #credentials: TlsCredentials | undefined;
 
   readonly #extraArgs: readonly string[];
+  readonly #proxied: boolean;
   #pool: ConnectionPool | undefined;
 
-  private constructor(root: string, extraArgs: readonly string[]) {
+  private constructor(root: string, extraArgs: readonly string[], proxied: boolean) {
     this.root = root;
     this.clusterDir = join(root, 'cluster');
     this.#extraArgs = extraArgs;
+    this.#proxied = proxied;
   }
 
   /** Starts the nodes one by one, then waits until every node sees every other alive. */
-  static async start(specs: readonly NodeSpec[], options: { extraArgs?: readonly string[] } = {}): Promise<TestCluster> {
-    const cluster = new TestCluster(await mkdtemp(join(tmpdir(), 'shoal-it-')), options.extraArgs ?? FAST_OVERLAY_ARGS);
+  /** `proxied`: each node sits behind a TcpProxy that every other process (nodes, clients) goes through. */
+  static async start(specs: readonly NodeSpec[], options: { extraArgs?: readonly string[]; proxied?: boolean } = {}): Promise<TestCluster> {
+    const cluster = new TestCluster(await mkdtemp(join(tmpdir(), 'shoal-it-')), options.extraArgs ?? FAST_OVERLAY_ARGS, options.proxied ?? false);
     await initClusterDir(cluster.clusterDir, 'test');
     try {
       for (const spec of specs) await cluster.addNode(spec);
@@ -72,8 +82,11 @@ export class TestCluster {
   async addNode(spec: NodeSpec): Promise<RunningNode> {
     const port = await freePort();
     const index = this.nodes.length;
+    const listenPort = this.#proxied ? await freePort() : port;
+    const proxy = this.#proxied ? await TcpProxy.start(port, listenPort) : undefined;
     const node: RunningNode = {
-      index, spec, port, address: `127.0.0.1:${port}`, dataPath: join(this.root, `node${index}`), id: '', process: undefined, output: '',
+      index, spec, port, address: `127.0.0.1:${port}`, listenAddress: `127.0.0.1:${listenPort}`, proxy,
+      dataPath: join(this.root, `node${index}`), id: '', process: undefined, output: '',
     };
     this.nodes.push(node);
     await this.startNode(node);
@@ -117,9 +130,10 @@ export class TestCluster {
     const viaIndex = node.spec.joinVia;
     const join = viaIndex !== undefined ? this.nodes[viaIndex] : this.nodes.find((n) => n !== node && n.process !== undefined && n.process.exitCode === null);
     const args = [
-      SHOAL_BIN, 'node', 'run', '--dir', node.spec.clusterDir ?? this.clusterDir, '--data', node.dataPath, '--listen', node.address,
+      SHOAL_BIN, 'node', 'run', '--dir', node.spec.clusterDir ?? this.clusterDir, '--data', node.dataPath, '--listen', node.listenAddress,
+      ...(node.proxy ? ['--advertise', node.address] : []),
       '--zone', node.spec.zone, '--rack', node.spec.rack ?? 'r1', '--capacity', node.spec.capacity ?? '20GiB',
-      ...(join && join !== node ? ['--join', join.address] : []), ...this.#extraArgs,
+      ...(join && join !== node ? ['--join', join.address] : []), ...this.#extraArgs, ...(node.spec.args ?? []),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     node.process = child;
@@ -163,6 +177,7 @@ export class TestCluster {
   async stop(): Promise<void> {
     this.#pool?.close();
     await Promise.all(this.nodes.map((node) => this.kill(node)));
+    await Promise.all(this.nodes.map((node) => node.proxy?.close()));
     await rm(this.root, { recursive: true, force: true });
   }
 }
