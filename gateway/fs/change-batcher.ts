@@ -11,8 +11,17 @@ export type BatchedStep<V, R> = (value: V) => { readonly next: V; readonly resul
 export type BatchWriter<V> = (key: string, apply: (value: V) => V | ShoalError) => Promise<V>;
 
 interface Queued<V, R> {
+  readonly kind: 'change';
   readonly step: BatchedStep<V, R>;
   readonly resolve: (outcome: { result: R; written: V }) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Work that must see the block hold still (as far as this gateway goes): a split of a directory page. */
+interface Exclusive {
+  readonly kind: 'exclusive';
+  readonly run: () => Promise<void>;
+  readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -23,7 +32,7 @@ const UNCHANGED = 'nothing in the batch changes the block';
 export class ChangeBatcher<V, R> {
   readonly #write: BatchWriter<V>;
   readonly #batchMax: number;
-  readonly #queues = new Map<string, Queued<V, R>[]>();
+  readonly #queues = new Map<string, (Queued<V, R> | Exclusive)[]>();
   readonly #inFlight = new Set<string>();
 
   constructor(write: BatchWriter<V>, options: { batchMax?: number } = {}) {
@@ -33,12 +42,22 @@ export class ChangeBatcher<V, R> {
 
   /** Applies `step` in the next write of block `key`; resolves with its result and the value that write stored. */
   submit(key: string, step: BatchedStep<V, R>): Promise<{ result: R; written: V }> {
-    return new Promise((resolve, reject) => {
-      const queue = this.#queues.get(key) ?? [];
-      queue.push({ step, resolve, reject });
-      this.#queues.set(key, queue);
-      if (!this.#inFlight.has(key)) void this.#flush(key);
-    });
+    return new Promise((resolve, reject) => this.#enqueue(key, { kind: 'change', step, resolve, reject }));
+  }
+
+  /**
+   * Runs `run` once the writes queued before it are done, and holds back the changes queued after it until it is:
+   * no change of this gateway lands on the block meanwhile.
+   */
+  exclusive(key: string, run: () => Promise<void>): Promise<void> {
+    return new Promise((resolve, reject) => this.#enqueue(key, { kind: 'exclusive', run, resolve, reject }));
+  }
+
+  #enqueue(key: string, entry: Queued<V, R> | Exclusive): void {
+    const queue = this.#queues.get(key) ?? [];
+    queue.push(entry);
+    this.#queues.set(key, queue);
+    if (!this.#inFlight.has(key)) void this.#flush(key);
   }
 
   async #flush(key: string): Promise<void> {
@@ -46,8 +65,15 @@ export class ChangeBatcher<V, R> {
     try {
       for (;;) {
         const queue = this.#queues.get(key) ?? [];
-        if (queue.length === 0) break;
-        const batch = queue.splice(0, this.#batchMax);
+        const head = queue[0];
+        if (head === undefined) break;
+        if (head.kind === 'exclusive') {
+          queue.shift();
+          await head.run().then(head.resolve, head.reject);
+          continue;
+        }
+        const barrier = queue.findIndex((entry) => entry.kind === 'exclusive');
+        const batch = queue.splice(0, Math.min(barrier === -1 ? queue.length : barrier, this.#batchMax)) as Queued<V, R>[];
         await this.#writeBatch(key, batch);
       }
     } finally {

@@ -105,7 +105,7 @@ export class Directories {
       return { next: { ...current, dir: { kind: 'entries', entries: applied.entries }, ...(nowMs === undefined ? {} : { mtimeMs: nowMs, ctimeMs: nowMs }) }, result: applied.before };
     });
     if (written.type === 'dir' && written.dir.kind === 'entries' && written.dir.entries.length > this.#limits.dirPageEntriesMax) {
-      await this.#splitOnce(dir, () => this.#splitRoot(dir, nowMs ?? 0));
+      await this.#splitOnce(dir, this.#inlineChanges, () => this.#splitRoot(dir, nowMs ?? 0));
     }
     return result;
   }
@@ -119,18 +119,22 @@ export class Directories {
       return { next: { ...current, entries: applied.entries, mtimeMs: nowMs ?? current.mtimeMs }, result: applied.before };
     });
     if (written.entries.length > this.#limits.dirPageEntriesMax) {
-      await this.#splitOnce(address, () => this.#splitPage(dir, address, nowMs ?? written.mtimeMs));
+      await this.#splitOnce(address, this.#pageChanges, () => this.#splitPage(dir, address, nowMs ?? written.mtimeMs));
     }
     return result;
   }
 
-  /** One split of a block at a time from this gateway: every change of a burst sees the block over the threshold. */
-  async #splitOnce(block: Address, split: () => Promise<void>): Promise<void> {
+  /**
+   * One split of a block at a time from this gateway (every change of a burst sees the block over the threshold),
+   * with this gateway's changes to the block held back meanwhile: a split checks that the half it moves did not
+   * change, which a steady stream of creates would otherwise defeat every time, growing the block without bound.
+   */
+  async #splitOnce<V>(block: Address, changes: ChangeBatcher<V, Map<string, DirEntry | undefined>>, split: () => Promise<void>): Promise<void> {
     const key = block.toString('hex');
     if (this.#splitting.has(key)) return;
     this.#splitting.add(key);
     try {
-      await split().catch(splitLater);
+      await changes.exclusive(key, split).catch(splitLater);
     } finally {
       this.#splitting.delete(key);
     }

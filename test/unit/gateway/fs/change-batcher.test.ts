@@ -92,3 +92,22 @@ test('a failed write fails the changes of its batch only; the next batch still r
   t.deepEqual(block.value, ['b', 'c']);
   t.is(block.writes.length, 1);
 });
+
+test('exclusive work runs after the writes queued before it and holds back the changes queued after it', async (t) => {
+  const block = new FakeBlock();
+  const batcher = new ChangeBatcher(block.write);
+  block.hold();
+  const first = batcher.submit('k', add('a'));
+  const before = batcher.submit('k', add('b'));
+  const seen: (readonly string[])[] = [];
+  const exclusive = batcher.exclusive('k', async () => {
+    seen.push(block.value);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    seen.push(block.value);
+  });
+  const after = batcher.submit('k', add('c'));
+  block.release();
+  await Promise.all([first, before, exclusive, after]);
+  t.deepEqual(seen, [['a', 'b'], ['a', 'b']], 'the block held still while the exclusive work ran');
+  t.deepEqual(block.value, ['a', 'b', 'c']);
+});
