@@ -1,6 +1,6 @@
 // Goal: a directory of 100,000 entries is created, listed in full (sorted, no duplicates, no gaps) while 1,000 other
 // entries are added and removed during the listing, and looked up (issue 5). Method: three real nodes, production
-// limits (pages of 2,048 entries); creates run 64 at a time; the listing pages through cookies of 100 entries, and
+// limits (pages of 2,048 entries); creates run 128 at a time; the listing pages through cookies of 100 entries, and
 // between every two pages a second client (another gateway) takes its next steps of creating and removing 1,000 names
 // that sort among the stable ones, so the churn is spread over the whole listing. SHOAL_DIR_ENTRIES sets another size
 // (e.g. 5000 for a quick check).
@@ -18,7 +18,7 @@ import { TestCluster } from '../harness/spawn-cluster.js';
 
 const ENTRIES = Number(process.env['SHOAL_DIR_ENTRIES'] ?? 100_000);
 const CHURN = 1000;
-const PARALLEL = 64;
+const PARALLEL = 128;
 const PAGE = 100;
 
 const stable = (i: number): string => `e-${String(i).padStart(6, '0')}`;
