@@ -134,7 +134,7 @@ export class ClusterClient {
     const failures: ShoalError[] = [];
     const done = new Promise<PutResult>((resolve, reject) => {
       for (const member of placed) {
-        const write = this.#batcher(member).put(address, block).then(
+        const write = this.#batcher(member).put(address, block, options.replicas ?? this.policy.replicas).then(
           () => {
             acknowledgedBy.push(member.id);
             if (acknowledgedBy.length === majority) resolve({ acknowledgedBy: [...acknowledgedBy], placed: placed.map((m) => m.id) });

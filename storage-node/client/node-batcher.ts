@@ -73,7 +73,7 @@ export interface BatchOptions {
 /** Batched content operations against one member. */
 export class NodeBatcher {
   readonly member: Member;
-  readonly #puts: BatchQueue<{ address: Buffer; block: ContentBlock }, PutContentOutcome>;
+  readonly #puts: BatchQueue<{ address: Buffer; block: ContentBlock; replicas: number }, PutContentOutcome>;
   readonly #gets: BatchQueue<Buffer, ContentBlock | null>;
   readonly #has: BatchQueue<Buffer, boolean>;
 
@@ -89,8 +89,9 @@ export class NodeBatcher {
     this.#has = new BatchQueue(async (addresses) => asArray(await pool.request(target, OP.hasContent, { addresses }, request), addresses.length) as boolean[]);
   }
 
-  async put(address: Buffer, block: ContentBlock): Promise<void> {
-    const outcome = await this.#puts.add({ address, block }, block.data.length + block.salt.length + 96);
+  /** `replicas`: the block's R, stored with it so that repair keeps that many copies. */
+  async put(address: Buffer, block: ContentBlock, replicas: number): Promise<void> {
+    const outcome = await this.#puts.add({ address, block, replicas }, block.data.length + block.salt.length + 96);
     if (!outcome.ok) {
       const kind = outcome.kind === 'NoSpace' || outcome.kind === 'Invalid' || outcome.kind === 'TooLarge' ? outcome.kind : 'Unavailable';
       throw new ShoalError(kind, outcome.message, { subject: 'block', detail: { nodeId: this.member.id } });

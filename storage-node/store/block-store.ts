@@ -26,8 +26,13 @@ export interface BlockStore {
    * so racing puts never overcommit.
    */
   putContent(address: Address, block: ContentBlock): Promise<void>;
-  /** Stores many blocks in one transaction and one flush; each item settles on its own (NoSpace per item), in order. */
-  putContentMany(items: readonly { address: Address; block: ContentBlock }[]): Promise<PutOutcome[]>;
+  /**
+   * Stores many blocks in one transaction and one flush; each item settles on its own (NoSpace per item), in order.
+   * `replicas`: how many copies the block's writer asked for (its volume's R), kept with the block for repair.
+   */
+  putContentMany(items: readonly StoreItem[]): Promise<PutOutcome[]>;
+  /** The replica count stored with a block, undefined when it was stored without one (or is not held). */
+  replicasOf(address: Address): number | undefined;
   /** Sees committed writes, which may be a moment from durable: only a resolved put or remove promises the disk. */
   getContent(address: Address): ContentBlock | undefined;
   hasContent(address: Address): boolean;
@@ -38,6 +43,12 @@ export interface BlockStore {
   usage(): StoreUsage;
   /** Waits for writes in flight, then releases the store; calling it again does nothing. */
   close(): Promise<void>;
+}
+
+export interface StoreItem {
+  readonly address: Address;
+  readonly block: ContentBlock;
+  readonly replicas?: number | undefined;
 }
 
 export type PutOutcome = { ok: true } | PutRefused;

@@ -7,7 +7,7 @@ import type { Address } from '../blocks/address.js';
 import type { ContentBlock } from '../blocks/immutable.js';
 import {
   chargedBytes, checkCapacityBytes, checkListOptions, checkStoreAddress, putRefusedError, refuseForSpace, storeClosedError,
-  type BlockStore, type PutOutcome, type StoreUsage,
+  type BlockStore, type PutOutcome, type StoreItem, type StoreUsage,
 } from './block-store.js';
 
 /** Where things live in the environment. Exported for tests and offline tools only. */
@@ -123,12 +123,12 @@ class LmdbStore implements LmdbBlockStore {
     if (!outcome.ok) throw putRefusedError(outcome);
   }
 
-  async putContentMany(items: readonly { address: Address; block: ContentBlock }[]): Promise<PutOutcome[]> {
+  async putContentMany(items: readonly StoreItem[]): Promise<PutOutcome[]> {
     this.#checkOpen();
     for (const item of items) checkStoreAddress(item.address);
     if (items.length === 0) return [];
     // Encode before the transaction: the write lock is held while the callback runs.
-    const values = items.map((item) => encodeBlock(item.block));
+    const values = items.map((item) => encodeBlock(item.block, item.replicas));
     return durableTransaction(this.#content, () => {
       // Read inside the write transaction, after every earlier one: this is the reservation. Racing puts are
       // serialised here, each seeing the bytes the ones before it took, so together they cannot overcommit.
@@ -147,6 +147,13 @@ class LmdbStore implements LmdbBlockStore {
       this.#writeUsage(usage);
       return outcomes;
     });
+  }
+
+  replicasOf(address: Address): number | undefined {
+    this.#checkOpen();
+    checkStoreAddress(address);
+    const stored = this.#content.getBinary(address);
+    return stored === undefined ? undefined : decodeStored(address, stored).replicas;
   }
 
   getContent(address: Address): ContentBlock | undefined {
@@ -238,18 +245,24 @@ function readUsage(meta: Database<Buffer, string>): Usage | undefined {
   return { usedBytes: usedBytes as number, blocks: blocks as number };
 }
 
-function encodeBlock(block: ContentBlock): Buffer {
-  return packr.pack([blockFormat, block.owner, block.salt, block.data]);
+/** [format, owner, salt, data] and, when the writer gave one, the replica count. */
+function encodeBlock(block: ContentBlock, replicas: number | undefined): Buffer {
+  const fields = [blockFormat, block.owner, block.salt, block.data];
+  return packr.pack(replicas === undefined ? fields : [...fields, replicas]);
+}
+
+function decodeStored(address: Address, stored: Buffer): { block: ContentBlock; replicas: number | undefined } {
+  const decoded: unknown = packr.unpack(stored);
+  const valid = Array.isArray(decoded) && (decoded.length === 4 || (decoded.length === 5 && Number.isInteger(decoded[4]))) &&
+    decoded[0] === blockFormat && Buffer.isBuffer(decoded[1]) && Buffer.isBuffer(decoded[2]) && Buffer.isBuffer(decoded[3]);
+  // Only this module writes these values: anything else is corruption, not bad input.
+  assert(valid, `block ${address.toString('hex')}: stored value is not a format ${blockFormat} content block`);
+  const [, owner, salt, data, replicas] = decoded as [number, Buffer, Buffer, Buffer, number | undefined];
+  return { block: { owner, salt, data }, replicas };
 }
 
 function decodeBlock(address: Address, stored: Buffer): ContentBlock {
-  const decoded: unknown = packr.unpack(stored);
-  const valid = Array.isArray(decoded) && decoded.length === 4 && decoded[0] === blockFormat &&
-    Buffer.isBuffer(decoded[1]) && Buffer.isBuffer(decoded[2]) && Buffer.isBuffer(decoded[3]);
-  // Only this module writes these values: anything else is corruption, not bad input.
-  assert(valid, `block ${address.toString('hex')}: stored value is not a format ${blockFormat} content block`);
-  const [, owner, salt, data] = decoded as [number, Buffer, Buffer, Buffer];
-  return { owner, salt, data };
+  return decodeStored(address, stored).block;
 }
 
 function storedBlockBytes(address: Address, stored: Buffer): number {

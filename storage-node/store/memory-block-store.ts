@@ -4,7 +4,7 @@ import type { Address } from '../blocks/address.js';
 import type { ContentBlock } from '../blocks/immutable.js';
 import {
   chargedBytes, checkCapacityBytes, checkListOptions, checkStoreAddress, putRefusedError, refuseForSpace, storeClosedError,
-  type BlockStore, type PutOutcome, type StoreUsage,
+  type BlockStore, type PutOutcome, type StoreItem, type StoreUsage,
 } from './block-store.js';
 
 /**
@@ -14,6 +14,8 @@ import {
 export class MemoryBlockDisk {
   /** Lower-case hex address → block. */
   readonly blocks = new Map<string, ContentBlock>();
+  /** Lower-case hex address → the replica count stored with the block. */
+  readonly replicas = new Map<string, number>();
 }
 
 export interface MemoryBlockStoreOptions {
@@ -44,11 +46,17 @@ export class MemoryBlockStore implements BlockStore {
     if (!outcome.ok) throw putRefusedError(outcome);
   }
 
-  async putContentMany(items: readonly { address: Address; block: ContentBlock }[]): Promise<PutOutcome[]> {
+  async putContentMany(items: readonly StoreItem[]): Promise<PutOutcome[]> {
     this.#checkOpen();
     for (const item of items) checkStoreAddress(item.address);
     // Checked and charged before the first await, so racing puts see each other's bytes.
-    return items.map((item) => this.#put(item.address, item.block));
+    return items.map((item) => this.#put(item));
+  }
+
+  replicasOf(address: Address): number | undefined {
+    this.#checkOpen();
+    checkStoreAddress(address);
+    return this.#disk.replicas.get(hexOf(address));
   }
 
   getContent(address: Address): ContentBlock | undefined {
@@ -71,6 +79,7 @@ export class MemoryBlockStore implements BlockStore {
     const block = this.#disk.blocks.get(hex);
     if (block === undefined) return false;
     this.#disk.blocks.delete(hex);
+    this.#disk.replicas.delete(hex);
     const { index, found } = this.#find(hex);
     assert(found, 'every held block is in the sorted index');
     this.#sorted.splice(index, 1);
@@ -99,7 +108,7 @@ export class MemoryBlockStore implements BlockStore {
     this.#closed = true;
   }
 
-  #put(address: Address, block: ContentBlock): PutOutcome {
+  #put({ address, block, replicas }: StoreItem): PutOutcome {
     const hex = hexOf(address);
     if (this.#disk.blocks.has(hex)) return { ok: true };
     const bytes = chargedBytes(block);
@@ -108,6 +117,7 @@ export class MemoryBlockStore implements BlockStore {
     }
     // A copy, as LMDB makes one: the caller may reuse its buffers once the put resolves.
     this.#disk.blocks.set(hex, copyBlock(block));
+    if (replicas !== undefined) this.#disk.replicas.set(hex, replicas);
     this.#sorted.splice(this.#find(hex).index, 0, hex);
     this.#usedBytes += bytes;
     return { ok: true };

@@ -42,7 +42,12 @@ export interface WireContentBlock {
 export interface PutContentItem {
   readonly address: Buffer;
   readonly block: WireContentBlock;
+  /** The copies the writer asked for (its volume's R): kept with the block, so repair keeps that many. */
+  readonly replicas?: number;
 }
+
+/** The most copies a block may ask for. */
+export const BLOCK_REPLICAS_MAX = 16;
 
 export type PutContentOutcome = { ok: true } | { ok: false; kind: string; message: string };
 
@@ -75,7 +80,12 @@ export function parsePutContent(body: unknown): PutContentItem[] {
   return list(record(body, 'put body')['items'], 'items').map((raw, i) => {
     const item = record(raw, `items[${i}]`);
     const block = record(item['block'], `items[${i}].block`);
+    const replicas = item['replicas'];
+    if (replicas !== undefined && (!Number.isInteger(replicas) || (replicas as number) < 1 || (replicas as number) > BLOCK_REPLICAS_MAX)) {
+      throw new ShoalError('Invalid', `items[${i}].replicas must be a whole number from 1 to ${BLOCK_REPLICAS_MAX}`, { subject: 'frame' });
+    }
     return {
+      ...(replicas === undefined ? {} : { replicas: replicas as number }),
       address: bytes(item['address'], `items[${i}].address`),
       block: {
         owner: bytes(block['owner'], 'owner'),

@@ -59,6 +59,20 @@ export function blockStoreContract(name: string, open: (capacityBytes: number) =
     t.deepEqual(store.usage(), { blocks: 1, usedBytes: BLOCK_BYTES, capacityBytes: 100 * BLOCK_BYTES });
   });
 
+  test(`${name}: a block keeps the replica count it was put with, until it is removed`, async (t) => {
+    const { store, reopen } = await setup(t);
+    const [counted, plain] = makeBlocks('replicas', 2) as [Item, Item];
+    await store.putContentMany([{ ...counted, replicas: 5 }, plain]);
+    t.is(store.replicasOf(counted.address), 5);
+    t.is(store.replicasOf(plain.address), undefined);
+    sameBlock(t, store.getContent(counted.address), counted.block);
+    t.is(store.usage().usedBytes, 2 * BLOCK_BYTES, 'the count is not charged as block bytes');
+    const current = reopen === undefined ? store : await reopen();
+    t.is(current.replicasOf(counted.address), 5, 'the count survives a reopen');
+    await current.removeContent(counted.address);
+    t.is(current.replicasOf(counted.address), undefined);
+  });
+
   test(`${name}: the store keeps its own copy of a block`, async (t) => {
     const { store } = await setup(t);
     const [a] = makeBlocks('copies', 1) as [Item];

@@ -218,8 +218,8 @@ export class RepairDriver {
   async #plan(addresses: readonly Address[]): Promise<Work[]> {
     const { self, config } = this.#options;
     const { candidates, states } = this.#view();
-    const policy = { replicas: config.replicas };
-    const placements = addresses.map((address) => placeForRepair(address, candidates, policy, states));
+    // Each block keeps the copies its writer asked for; a block stored without a count gets the configured one.
+    const placements = addresses.map((address) => placeForRepair(address, candidates, { replicas: this.#options.store.replicasOf(address) ?? config.replicas }, states));
     const asked = new Map<string, Address[]>();
     placements.forEach((placement, i) => {
       for (const id of placement.reachable) {
@@ -320,11 +320,11 @@ export class RepairDriver {
     const { store, log, pool, clock } = this.#options;
     const sent = chunk.flatMap((item) => {
       const block = store.getContent(item.address);
-      return block ? [{ item, block }] : [];
+      return block ? [{ item, block, replicas: store.replicasOf(item.address) }] : [];
     });
     try {
       const outcomes = await pool.request({ address: member.address, id: member.id }, OP.putContent, {
-        items: sent.map(({ item, block }) => ({ address: item.address, block })),
+        items: sent.map(({ item, block, replicas }) => ({ address: item.address, block, ...(replicas === undefined ? {} : { replicas }) })),
       }, { timeoutMs: REQUEST_TIMEOUT_MS });
       if (!Array.isArray(outcomes) || outcomes.length !== sent.length) return [];
       const stored: string[] = [];
