@@ -11,7 +11,7 @@ export function addRepairOptions(command: Command): void {
     .option('--repair-blocks-rate <n>', 'repair: blocks per second copied to other nodes', String(d.blocksPerSecond))
     .option('--replace-after <duration>', 'repair: how long a member must be dead before its blocks are copied elsewhere (a restart within it costs nothing)', `${d.replaceAfterMs / 1000}s`)
     .option('--repair-interval <duration>', 'repair: pause between two walks of this node\'s store', `${d.intervalMs / 1000}s`)
-    .option('--repair-replicas <n>', 'repair: copies each content block should have (R)', String(d.replicas));
+    .option('--repair-replicas <n>', 'repair: copies of a content block stored without its own count (each block keeps the R its writer asked for)', String(d.replicas));
 }
 
 function wholeNumber(text: string, flag: string): number {
