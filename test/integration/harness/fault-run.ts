@@ -21,6 +21,8 @@ export interface FaultRunResult {
   readonly counters: readonly { acked: number; unknown: number; value: number }[];
   /** With the S3 workload: acknowledged PUTs and DELETEs through a gateway, and requests that failed. */
   readonly s3?: { readonly puts: number; readonly deletes: number; readonly failures: number };
+  /** With it, NFS files written with FILE_SYNC through the same gateway, and calls that failed. */
+  readonly nfs?: { readonly files: number; readonly failures: number };
   /** Acknowledged operations not found at the end: must be empty. */
   readonly lost: readonly string[];
   readonly settleMs: number;
@@ -111,7 +113,7 @@ export async function runFaults(seed: string, options: { steps: number; stepMs: 
       if (s3) lost.push(...await s3.check());
       return {
         seed, schedule, acknowledgedBlocks: acknowledged.length, counters: finals, lost, settleMs,
-        ...(s3 ? { s3: { puts: s3.puts, deletes: s3.deletes, failures: s3.failures } } : {}),
+        ...(s3 ? { s3: { puts: s3.puts, deletes: s3.deletes, failures: s3.failures }, nfs: s3.nfs } : {}),
       };
     } finally {
       client.close();

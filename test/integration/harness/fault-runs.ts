@@ -13,7 +13,7 @@ for (let i = 1; i <= runs; i++) {
     const result = await runFaults(seed, { steps: 10, stepMs: 2_000, s3: true });
     const ok = result.lost.length === 0;
     if (!ok) failed++;
-    console.log(`${ok ? 'ok' : 'LOST'} seed ${seed}: ${result.acknowledgedBlocks} blocks, counters ${result.counters.map((c) => `${c.value}/${c.acked}+${c.unknown}`).join(' ')}, S3 ${result.s3?.puts ?? 0} PUTs ${result.s3?.deletes ?? 0} DELETEs (${result.s3?.failures ?? 0} failed), settled in ${(result.settleMs / 1000).toFixed(1)} s; ${result.schedule.join('; ')}`);
+    console.log(`${ok ? 'ok' : 'LOST'} seed ${seed}: ${result.acknowledgedBlocks} blocks, counters ${result.counters.map((c) => `${c.value}/${c.acked}+${c.unknown}`).join(' ')}, S3 ${result.s3?.puts ?? 0} PUTs ${result.s3?.deletes ?? 0} DELETEs (${result.s3?.failures ?? 0} failed), NFS ${result.nfs?.files ?? 0} files (${result.nfs?.failures ?? 0} failed), settled in ${(result.settleMs / 1000).toFixed(1)} s; ${result.schedule.join('; ')}`);
     for (const line of result.lost) console.log(`  lost: ${line}`);
   } catch (err) {
     failed++;

@@ -1,10 +1,12 @@
-// An S3 workload for fault runs, through a real gateway process with the AWS SDK: PUTs of fresh keys, DELETEs of
-// some acknowledged ones and GETs, recording every acknowledged operation; `check()` then reads back every
-// acknowledged object byte for byte and expects every acknowledged delete to stay deleted.
+// An S3 and NFS workload for fault runs, through a real gateway process: PUTs of fresh keys, DELETEs of some
+// acknowledged ones and GETs with the AWS SDK, and files written over NFS (FILE_SYNC) into the same volume, recording
+// every acknowledged operation; `check()` then reads back every acknowledged object and NFS-written file through S3
+// byte for byte and expects every acknowledged delete to stay deleted.
 import { createHash } from 'node:crypto';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Random, SeededEntropy } from '../../../storage-node/base/random.js';
 import { shoal, startGateway, type GatewayProcess } from '../gateway/gateway-process.js';
+import { NfsWriter } from './nfs-writer.js';
 import type { TestCluster } from './spawn-cluster.js';
 
 const BUCKET = 'faults';
@@ -13,6 +15,7 @@ const md5 = (data: Uint8Array): string => createHash('md5').update(data).digest(
 export class S3Workload {
   readonly #gateway: GatewayProcess;
   readonly #client: S3Client;
+  readonly #nfs: NfsWriter;
   readonly #random: Random;
   readonly #entropy: SeededEntropy;
   /** Acknowledged PUTs not since deleted: key → md5. */
@@ -24,9 +27,10 @@ export class S3Workload {
   deletes = 0;
   failures = 0;
 
-  private constructor(gateway: GatewayProcess, client: S3Client, seed: string) {
+  private constructor(gateway: GatewayProcess, client: S3Client, nfsPort: number, seed: string) {
     this.#gateway = gateway;
     this.#client = client;
+    this.#nfs = new NfsWriter(nfsPort, `/${BUCKET}`, seed);
     this.#random = new Random(`s3/${seed}`);
     this.#entropy = new SeededEntropy(this.#random.fork('entropy'));
   }
@@ -37,24 +41,30 @@ export class S3Workload {
     try {
       const key = JSON.parse(await shoal(cluster, 'key', 'create', '--user', 'faults', '--json')) as { accessKeyId: string; secretAccessKey: string };
       const line = gateway.output().split('\n').find((l) => l.includes('"gateway.serving"'));
-      const port = (JSON.parse(line ?? '{}') as { s3Port?: number }).s3Port;
-      if (port === undefined) throw new Error(`no s3Port in gateway.serving:\n${gateway.output()}`);
+      const { s3Port: port, nfsPort } = JSON.parse(line ?? '{}') as { s3Port?: number; nfsPort?: number };
+      if (port === undefined || nfsPort === undefined) throw new Error(`no s3Port or nfsPort in gateway.serving:\n${gateway.output()}`);
       const client = new S3Client({
         endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, maxAttempts: 2,
         credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
       });
       await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
-      return new S3Workload(gateway, client, seed);
+      return new S3Workload(gateway, client, nfsPort, seed);
     } catch (err) {
       await gateway.kill();
       throw err;
     }
   }
 
-  /** `workers` clients' worth of requests at once, each on its own keys. */
+  /** Acknowledged NFS-written files, and NFS calls that failed. */
+  get nfs(): { readonly files: number; readonly failures: number } {
+    return { files: this.#nfs.written.size, failures: this.#nfs.failures };
+  }
+
+  /** `workers` S3 clients' worth of requests at once, each on its own keys, and one NFS writer. */
   run(workers = 4): void {
     this.#running = true;
-    this.#loop = Promise.all(Array.from({ length: workers }, async (_, worker) => {
+    const nfs = this.#nfs.run(() => this.#running);
+    this.#loop = Promise.all([nfs, ...Array.from({ length: workers }, async (_, worker) => {
       for (let i = 0; this.#running; i++) {
         try {
           if (this.#objects.size > 4 && this.#random.bool(0.2)) await this.#deleteOne();
@@ -65,7 +75,7 @@ export class S3Workload {
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       }
-    })).then(() => undefined);
+    })]).then(() => undefined);
   }
 
   async stop(): Promise<void> {
@@ -83,6 +93,16 @@ export class S3Workload {
         if (bytes === undefined || md5(bytes) !== digest) lost.push(`s3 ${key}: different bytes`);
       } catch (err) {
         lost.push(`s3 ${key}: ${(err as Error).name} ${(err as Error).message}`);
+      }
+    }
+    for (const [name, digest] of this.#nfs.written) {
+      try {
+        const got = await this.#client.send(new GetObjectCommand({ Bucket: BUCKET, Key: name }));
+        const bytes = await got.Body?.transformToByteArray();
+        if (bytes === undefined || md5(bytes) !== digest) lost.push(`nfs ${name}: different bytes over S3`);
+        if (got.ETag !== `"${digest}"`) lost.push(`nfs ${name}: ETag ${got.ETag}, not the MD5`);
+      } catch (err) {
+        lost.push(`nfs ${name}: ${(err as Error).name} ${(err as Error).message}`);
       }
     }
     for (const key of this.#deleted) {
