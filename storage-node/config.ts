@@ -1,4 +1,5 @@
 // A storage node's configuration: flags over defaults, checked once with messages that say the fix.
+import { isIP } from 'node:net';
 import { ShoalError } from './base/errors.js';
 import { validateOverlayConfig, type OverlayConfig } from './overlay/overlay-config.js';
 import { validateRepairConfig, type RepairConfig } from './server/repair/repair-config.js';
@@ -16,6 +17,8 @@ export interface NodeConfig {
   readonly join?: string;
   /** host:port others reach this node at, when not --listen (a proxy, NAT). */
   readonly advertise?: string;
+  /** The local address connections to other nodes come from (a multi-homed host; tests tell nodes apart by it). */
+  readonly sourceAddress?: string;
   readonly certPath?: string;
   readonly keyPath?: string;
   readonly metricsHost?: string;
@@ -37,6 +40,7 @@ export function validateNodeConfig(config: NodeConfig): NodeConfig {
   if ((config.certPath === undefined) !== (config.keyPath === undefined)) fail('give --cert and --key together, or neither (the node then issues its own from --dir)');
   if (config.join !== undefined) splitHostPort(config.join);
   if (config.advertise !== undefined) splitHostPort(config.advertise);
+  if (config.sourceAddress !== undefined && isIP(config.sourceAddress) === 0) fail(`--source-address "${config.sourceAddress}": give an IP address of this host (e.g. 10.0.0.5)`);
   validateOverlayConfig(config.overlay);
   validateRepairConfig(config.repair);
   return config;

@@ -120,7 +120,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
   let stopRequested: () => void = () => {};
   const signing = await loadSigningKey(config, identity.id, log);
   let started: StorageNode | undefined;
-  const moverPool = new ConnectionPool(credentials);
+  const moverPool = new ConnectionPool(credentials, { localAddress: config.sourceAddress });
   const mover = signing && new QuorumMover({
     pool: moverPool, members: () => started?.overlay.core.members() ?? [], self: identity.id,
     proposerId: `${identity.id}/repair/${systemEntropy.bytes(8).toString('hex')}`, signer: signing.identity,
@@ -137,6 +137,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     ...(signing && mover ? { quorumMoves: { certificate: signing.certificate, move: (address, current, next) => mover.move(address, current, next) } } : {}),
     ...(config.join === undefined ? {} : { join: config.join }),
     ...(config.advertise === undefined ? {} : { advertise: config.advertise }),
+    ...(config.sourceAddress === undefined ? {} : { sourceAddress: config.sourceAddress }),
     ...(knownMembers.length > 0 ? { knownMembers } : {}),
   });
   started = node;

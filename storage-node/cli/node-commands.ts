@@ -43,6 +43,7 @@ interface NodeRunFlags {
   capacity: string;
   join?: string;
   advertise?: string;
+  sourceAddress?: string;
   cert?: string;
   key?: string;
   metrics?: string;
@@ -72,6 +73,7 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
     .option('--capacity <size>', 'bytes of blocks this node may hold, e.g. 500GiB', '100GiB')
     .option('--join <host:port>', 'any member of the cluster to join through (omit for the first node)')
     .option('--advertise <host:port>', 'address others reach this node at, when not --listen (behind a proxy or NAT)')
+    .option('--source-address <ip>', 'local address for connections to other nodes (a multi-homed host)')
     .option('--cert <file>', 'use this certificate (signed by the cluster CA) instead of issuing one')
     .option('--key <file>', 'private key of --cert')
     .option('--metrics <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
@@ -86,6 +88,7 @@ export function registerNodeCommands(program: Command, defaults: { clusterDir: s
         zone: flags.zone, rack: flags.rack, capacityBytes: parseBytes(flags.capacity), logLevel: flags.logLevel,
         ...(flags.join === undefined ? {} : { join: flags.join }),
         ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
+        ...(flags.sourceAddress === undefined ? {} : { sourceAddress: flags.sourceAddress }),
         ...(flags.cert === undefined ? {} : { certPath: flags.cert }),
         ...(flags.key === undefined ? {} : { keyPath: flags.key }),
         ...(metrics === undefined ? {} : { metricsHost: metrics.host, metricsPort: metrics.port }),

@@ -32,6 +32,8 @@ export interface StorageNodeOptions {
   readonly port: number;
   /** host:port others reach this node at when it differs from where it listens (behind a proxy or NAT). */
   readonly advertise?: string;
+  /** The local address this node's connections to other nodes come from. */
+  readonly sourceAddress?: string;
   readonly zone: string;
   readonly rack: string;
   readonly incarnation: number;
@@ -79,7 +81,7 @@ export interface StorageNode {
 
 export async function startStorageNode(options: StorageNodeOptions): Promise<StorageNode> {
   const { store, log, metrics, clock } = options;
-  const pool = new ConnectionPool(options.credentials);
+  const pool = new ConnectionPool(options.credentials, { localAddress: options.sourceAddress });
   let overlay: OverlayDriver | undefined;
   let leaveRequested: (() => void) | undefined;
   const info = (): NodeInfo => {

@@ -7,11 +7,14 @@ export class ConnectionPool {
   readonly #credentials: TlsCredentials;
   readonly #connections = new Map<string, Promise<WireConnection>>();
   readonly #connectTimeoutMs: number;
+  readonly #localAddress: string | undefined;
   #closed = false;
 
-  constructor(credentials: TlsCredentials, options: { connectTimeoutMs?: number } = {}) {
+  /** `localAddress`: the address outgoing connections come from (a multi-homed host picks its interface). */
+  constructor(credentials: TlsCredentials, options: { connectTimeoutMs?: number; localAddress?: string | undefined } = {}) {
     this.#credentials = credentials;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    this.#localAddress = options.localAddress;
   }
 
   /** Sends one request to the node at `address`; `expectedId` guards against a different node on that port. */
@@ -37,6 +40,7 @@ export class ConnectionPool {
   #open(key: string, target: { address: string; id?: string }): Promise<WireConnection> {
     const opening = WireConnection.open(target.address, this.#credentials, {
       timeoutMs: this.#connectTimeoutMs,
+      ...(this.#localAddress === undefined ? {} : { localAddress: this.#localAddress }),
       ...(target.id === undefined ? {} : { expectedId: target.id }),
     });
     this.#connections.set(key, opening);

@@ -53,11 +53,12 @@ export class WireConnection {
     socket.on('error', () => {});
   }
 
-  static open(address: string, credentials: TlsCredentials, options: { expectedId?: string; timeoutMs?: number } = {}): Promise<WireConnection> {
+  static open(address: string, credentials: TlsCredentials, options: { expectedId?: string; timeoutMs?: number; localAddress?: string } = {}): Promise<WireConnection> {
     const { host, port } = splitHostPort(address);
     return new Promise((resolve, reject) => {
       const socket = connect({
         host, port, key: credentials.key, cert: credentials.cert, ca: credentials.ca,
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
         rejectUnauthorized: true, minVersion: 'TLSv1.3',
         // Nodes are known by the id in their certificate, not by a host name.
         checkServerIdentity: (_host, cert) => {

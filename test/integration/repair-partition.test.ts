@@ -1,16 +1,16 @@
 // Goal: a node cut off by a partition while writes go on loses nothing acknowledged, and after healing every content
 // block is back on exactly its placed nodes and every mutable block has one history. Method: five real processes,
-// each behind a TCP proxy that every other process goes through; the proxy of one node (a member of the counters'
-// quorums) cuts every connection to it for 30 s while content puts and counter increments continue; then heal, let
-// repair settle, read everything back. The cut is of connections *to* the node: its own outgoing connections go
-// through the other nodes' proxies and stay up (an asymmetric partition, the harder case for failure detection).
+// each behind a TCP proxy that every other process goes through, each connecting from its own loopback address; one
+// node (a member of the counters' quorums) is cut off both ways for 30 s (its proxy closes every connection to it,
+// the other proxies every connection from it) while content puts and counter increments continue; then heal, let
+// repair settle, read everything back.
 import test from 'ava';
 import { isShoalError } from '../../storage-node/base/errors.js';
 import { addressHex, type Address } from '../../storage-node/blocks/address.js';
 import { readAdminIdentity } from '../../storage-node/cli/cluster-dir.js';
 import { systemEntropy } from '../../storage-node/system.js';
 import { ConnectionPool } from '../../storage-node/wire/connection-pool.js';
-import { OP, parseQuorumOf } from '../../storage-node/wire/operations.js';
+import { OP, parseMembers, parseQuorumOf } from '../../storage-node/wire/operations.js';
 import { TestCluster } from './harness/spawn-cluster.js';
 import { FAST_REPAIR_ARGS, unreadable, waitForRepair, writeBlocks, type WrittenBlock } from './harness/repair-workload.js';
 
@@ -59,9 +59,16 @@ test('a node partitioned away for 30 s while writes go on: nothing acknowledged 
   }));
 
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  isolated.proxy!.cut();
-  await new Promise((resolve) => setTimeout(resolve, PARTITION_MS));
-  isolated.proxy!.heal();
+  cluster.isolate(isolated);
+  await new Promise((resolve) => setTimeout(resolve, PARTITION_MS / 2));
+  // Both sides see the partition: the others have lost the node, and the node (asked past its proxy) has lost them.
+  const others = cluster.nodes.filter((n) => n !== isolated);
+  const seenByOthers = await cluster.membersSeenBy(others[0]!);
+  t.not(seenByOthers.find((m) => m.id === isolated.id)?.state, 'alive', 'the majority side no longer sees the node alive');
+  const seenByIsolated = parseMembers(await pool.request({ address: isolated.listenAddress }, OP.members, null, { timeoutMs: 3000 }));
+  t.true(others.every((n) => seenByIsolated.find((m) => m.id === n.id)?.state !== 'alive'), 'the isolated node sees none of the others alive');
+  await new Promise((resolve) => setTimeout(resolve, PARTITION_MS / 2));
+  cluster.healAll();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   writing = false;
   await Promise.all([writer, incrementer]);

@@ -72,7 +72,7 @@ export async function runFaults(seed: string, options: { steps: number; stepMs: 
       const heal = async (): Promise<void> => {
         if (!faulty) return;
         if (faulty.fault === 'kill') await cluster.restart(faulty.node);
-        else faulty.node.proxy?.heal();
+        else cluster.healAll();
         schedule.push(`heal ${faulty.fault} of node ${faulty.node.index}`);
         faulty = undefined;
       };
@@ -86,7 +86,7 @@ export async function runFaults(seed: string, options: { steps: number; stepMs: 
           // Every run starts with a kill long enough for repair to copy around it; the rest is drawn.
           const fault = step === 0 ? 'kill' : FAULTS[random.int(FAULTS.length)]!;
           if (fault === 'kill') await cluster.kill(node);
-          else if (fault === 'cut') node.proxy?.cut();
+          else if (fault === 'cut') cluster.isolate(node); // both ways: a partition of one node from the rest
           else if (fault === 'drop') node.proxy?.drop();
           else node.proxy?.delay(20 + random.int(200));
           faulty = { node, fault, untilStep: step + (step === 0 ? 3 : 1 + random.int(3)) };

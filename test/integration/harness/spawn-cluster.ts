@@ -131,7 +131,8 @@ export class TestCluster {
     const join = viaIndex !== undefined ? this.nodes[viaIndex] : this.nodes.find((n) => n !== node && n.process !== undefined && n.process.exitCode === null);
     const args = [
       SHOAL_BIN, 'node', 'run', '--dir', node.spec.clusterDir ?? this.clusterDir, '--data', node.dataPath, '--listen', node.listenAddress,
-      ...(node.proxy ? ['--advertise', node.address] : []),
+      // Behind proxies, each node connects from its own loopback address, so that a proxy can cut one node's side off.
+      ...(node.proxy ? ['--advertise', node.address, '--source-address', sourceAddressOf(node)] : []),
       '--zone', node.spec.zone, '--rack', node.spec.rack ?? 'r1', '--capacity', node.spec.capacity ?? '20GiB',
       ...(join && join !== node ? ['--join', join.address] : []), ...this.#extraArgs, ...(node.spec.args ?? []),
     ];
@@ -160,6 +161,17 @@ export class TestCluster {
   }
 
   /** SIGKILL: no chance to flush or say goodbye. */
+  /** Proxied clusters: cuts `node` off both ways (connections to it, and its connections to every other node). */
+  isolate(node: RunningNode): void {
+    node.proxy?.cut();
+    for (const other of this.nodes) if (other !== node) other.proxy?.cutFrom(sourceAddressOf(node));
+  }
+
+  /** Undoes isolate() and every other proxy fault. */
+  healAll(): void {
+    for (const node of this.nodes) node.proxy?.heal();
+  }
+
   async kill(node: RunningNode): Promise<void> {
     const child = node.process;
     if (!child || child.exitCode !== null) return;
@@ -180,4 +192,9 @@ export class TestCluster {
     await Promise.all(this.nodes.map((node) => node.proxy?.close()));
     await rm(this.root, { recursive: true, force: true });
   }
+}
+
+/** The loopback address a proxied node's outgoing connections come from (127.0.0.0/8 is all loopback on Linux). */
+export function sourceAddressOf(node: RunningNode): string {
+  return `127.0.0.${10 + node.index}`;
 }

@@ -1,5 +1,7 @@
 // A TCP proxy in front of one process, for fault tests: passes bytes through, delays them, drops them (a black hole:
-// connections stay open and go silent) or cuts every connection and refuses new ones (a partition). 127.0.0.1 only.
+// connections stay open and go silent) or cuts every connection and refuses new ones (a partition), for everyone or
+// for the connections from one source address (the other side of a partition, when each node connects from its own
+// loopback address). 127.0.0.1 only.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export type ProxyMode = 'pass' | 'drop' | 'cut';
@@ -8,6 +10,8 @@ export class TcpProxy {
   readonly port: number;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  /** Source addresses cut off: their connections are closed and new ones refused. */
+  readonly #refusedFrom = new Set<string>();
   #mode: ProxyMode = 'pass';
   #delayMs = 0;
 
@@ -49,6 +53,12 @@ export class TcpProxy {
     this.#sockets.clear();
   }
 
+  /** Closes the connections that come from `address` and refuses its new ones, until heal(). */
+  cutFrom(address: string): void {
+    this.#refusedFrom.add(address);
+    for (const socket of this.#sockets) if (socket.remoteAddress === address) socket.destroy();
+  }
+
   /** Back to passing bytes, with no delay. Connections a drop silenced are closed, so that peers reconnect cleanly. */
   heal(): void {
     if (this.#mode === 'drop') {
@@ -57,6 +67,7 @@ export class TcpProxy {
     }
     this.#mode = 'pass';
     this.#delayMs = 0;
+    this.#refusedFrom.clear();
   }
 
   async close(): Promise<void> {
@@ -65,7 +76,7 @@ export class TcpProxy {
   }
 
   private accept(client: Socket, targetPort: number): void {
-    if (this.#mode === 'cut') {
+    if (this.#mode === 'cut' || this.#refusedFrom.has(client.remoteAddress ?? '')) {
       client.destroy();
       return;
     }
