@@ -11,7 +11,12 @@ export function blockServiceHandlers(store: BlockStore): Map<string, Handler> {
   return new Map<string, Handler>([
     [OP.putContent, (body) => putContent(store, body)],
     [OP.getContent, (body) => getContent(store, body)],
-    [OP.hasContent, (body) => parseAddresses(body).map((address) => store.hasContent(address))],
+    // "Held" means durably: repair drops a surplus copy on the strength of this answer.
+    [OP.hasContent, async (body) => {
+      const held = parseAddresses(body).map((address) => store.hasContent(address));
+      await store.durable();
+      return held;
+    }],
     [OP.removeContent, (body) => removeContent(store, body)],
   ]);
 }

@@ -36,6 +36,8 @@ export interface BlockStore {
   /** Sees committed writes, which may be a moment from durable: only a resolved put or remove promises the disk. */
   getContent(address: Address): ContentBlock | undefined;
   hasContent(address: Address): boolean;
+  /** Resolves once every write committed so far is on disk: what hasContent and getContent saw is then durable. */
+  durable(): Promise<void>;
   /** Removes a block and releases its bytes; resolves once durable. Returns false when it was not held. */
   removeContent(address: Address): Promise<boolean>;
   /** Addresses in ascending byte order, from `after` (exclusive), at most `limit`: a resumable walk for repair. */

@@ -149,6 +149,11 @@ class LmdbStore implements LmdbBlockStore {
     });
   }
 
+  async durable(): Promise<void> {
+    this.#checkOpen();
+    await this.#content.flushed;
+  }
+
   replicasOf(address: Address): number | undefined {
     this.#checkOpen();
     checkStoreAddress(address);

@@ -72,6 +72,11 @@ export class MemoryBlockStore implements BlockStore {
     return this.#disk.blocks.has(hexOf(address));
   }
 
+  async durable(): Promise<void> {
+    // Nothing is between commit and disk here.
+    this.#checkOpen();
+  }
+
   async removeContent(address: Address): Promise<boolean> {
     this.#checkOpen();
     checkStoreAddress(address);

@@ -54,6 +54,7 @@ export function blockStoreContract(name: string, open: (capacityBytes: number) =
     await store.putContent(a.address, a.block);
     sameBlock(t, store.getContent(a.address), a.block);
     t.true(store.hasContent(a.address));
+    await t.notThrowsAsync(store.durable(), 'what it holds can be awaited durable');
     t.is(store.getContent(b.address), undefined);
     t.false(store.hasContent(b.address));
     t.deepEqual(store.usage(), { blocks: 1, usedBytes: BLOCK_BYTES, capacityBytes: 100 * BLOCK_BYTES });
@@ -182,6 +183,7 @@ export function blockStoreContract(name: string, open: (capacityBytes: number) =
     t.true(isShoalError(t.throws(() => store.usage()), 'Unavailable'));
     t.true(isShoalError(t.throws(() => store.hasContent(a.address)), 'Unavailable'));
     t.true(isShoalError(await t.throwsAsync(store.putContent(a.address, a.block)), 'Unavailable'));
+    t.true(isShoalError(await t.throwsAsync(store.durable()), 'Unavailable'));
   });
 
   test(`${name}: blocks and usage survive close and reopen`, async (t) => {
