@@ -13,6 +13,7 @@ import { newContentBlock } from '../../storage-node/blocks/immutable.js';
 import { readAdminIdentity } from '../../storage-node/cli/cluster-dir.js';
 import type { ClusterClient } from '../../storage-node/client/cluster-client.js';
 import { systemEntropy } from '../../storage-node/system.js';
+import { writeSequentialFile } from '../integration/fs/sequential-file.js';
 import { TestCluster } from '../integration/harness/spawn-cluster.js';
 import { MiB, measureLoad, stopwatch, summarize, type Measurement } from './measure.js';
 import { compare, type Suite, type SuiteContext, type SuiteOutput } from './report.js';
@@ -86,28 +87,11 @@ async function measureRawBlocks(context: SuiteContext, client: ClusterClient, ow
   return { put, get };
 }
 
-function pieceOf(i: number): Buffer {
-  const seed = createHash('sha256').update(`bench/fs:${i}`).digest();
-  const out = Buffer.allocUnsafe(MiB);
-  for (let at = 0; at < MiB; at += seed.length) seed.copy(out, at);
-  return out;
-}
-
 async function measureLargeFile(context: SuiteContext, fs: FileSystem, fileMiB: number): Promise<[Measurement, Measurement]> {
   context.log(`large file: ${fileMiB} MiB written`);
   const file = await fs.create(ROOT_CALLER, fs.root, 'large.bin', { mode: 0o644, exclusive: true });
-  const written = createHash('sha256');
   let elapsed = stopwatch();
-  const inFlight = new Set<Promise<unknown>>();
-  for (let i = 0; i < fileMiB; i++) {
-    const piece = pieceOf(i);
-    written.update(piece);
-    const write = fs.write(ROOT_CALLER, file.address, i * MiB, piece).finally(() => inFlight.delete(write));
-    inFlight.add(write);
-    if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-  await fs.commit(file.address);
+  const written = await writeSequentialFile(fs, file.address, 'bench/fs', fileMiB, WRITES_IN_FLIGHT);
   const write = summarize(`fs sequential write ${fileMiB} MiB`, { ops: fileMiB, bytes: fileMiB * MiB, elapsedMs: elapsed(), concurrency: WRITES_IN_FLIGHT });
 
   context.log(`large file: ${fileMiB} MiB read`);

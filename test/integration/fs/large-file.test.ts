@@ -13,20 +13,12 @@ import { SystemClock } from '../../../storage-node/base/clock.js';
 import { readAdminIdentity } from '../../../storage-node/cli/cluster-dir.js';
 import { systemEntropy } from '../../../storage-node/system.js';
 import { TestCluster } from '../harness/spawn-cluster.js';
+import { PIECE_BYTES, writeSequentialFile } from './sequential-file.js';
 
 const MiB = 1024 * 1024;
 const FILE_MIB = Number(process.env['SHOAL_LARGE_FILE_MIB'] ?? 1024);
-const PIECE = MiB;
+const PIECE = PIECE_BYTES;
 const WRITES_IN_FLIGHT = 8;
-
-/** Piece `i` of the file: distinct per piece (a misplaced chunk changes the hash), cheap to make again. */
-function piece(i: number): Buffer {
-  const seed = createHash('sha256').update(`large-file:${i}`).digest();
-  const out = Buffer.allocUnsafe(PIECE);
-  for (let at = 0; at < PIECE; at += seed.length) seed.copy(out, at);
-  out.writeUInt32BE(i, 0);
-  return out;
-}
 
 test.serial(`a ${FILE_MIB} MiB file is written and read back with the same SHA-256`, async (t) => {
   t.timeout(20 * 60_000);
@@ -40,19 +32,8 @@ test.serial(`a ${FILE_MIB} MiB file is written and read back with the same SHA-2
   const { fs } = await volumes.open('large');
   const file = await fs.create(ROOT_CALLER, fs.root, 'large.bin', { mode: 0o644, exclusive: true });
 
-  const written = createHash('sha256');
   let started = Date.now();
-  // Up to WRITES_IN_FLIGHT writes outstanding, as the kernel NFS client keeps several WRITEs on the wire.
-  const inFlight = new Set<Promise<unknown>>();
-  for (let i = 0; i < FILE_MIB; i++) {
-    const data = piece(i);
-    written.update(data);
-    const write = fs.write(ROOT_CALLER, file.address, i * PIECE, data).finally(() => inFlight.delete(write));
-    inFlight.add(write);
-    if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-  await fs.commit(file.address);
+  const written = await writeSequentialFile(fs, file.address, 'large-file', FILE_MIB, WRITES_IN_FLIGHT);
   const writeMs = Date.now() - started;
   t.log(`wrote ${FILE_MIB} MiB in ${writeMs} ms (${((FILE_MIB * 1000) / writeMs).toFixed(1)} MiB/s, three replicas)`);
   t.is((await fs.getattr(file.address)).size, FILE_MIB * MiB);
