@@ -9,7 +9,8 @@ import { newContentBlock, type ContentBlock } from '../../storage-node/blocks/im
 import { newIdentity } from '../../storage-node/blocks/sign.js';
 import { shoal, startGateway } from '../integration/gateway/gateway-process.js';
 import { TestCluster } from '../integration/harness/spawn-cluster.js';
-import { s3PortOf, seededPieces } from '../integration/s3/s3-clients-harness.js';
+import { s3PortOf } from '../integration/gateway/gateway-process.js';
+import { seededPieces } from '../integration/s3/s3-clients-harness.js';
 import { LoopbackTcp } from './baselines/loopback-tcp.js';
 import { KiB, MiB, measureLoad, stopwatch, summarize, type LoadOptions, type Measurement } from './measure.js';
 import { compare, type Comparison, type Suite, type SuiteContext, type SuiteOutput } from './report.js';

@@ -12,6 +12,8 @@ export interface GatewayProcess {
   readonly child: ChildProcess;
   readonly nfsPort: number;
   readonly portmapPort: number | undefined;
+  /** With `--s3`: the port S3 is served on. */
+  readonly s3Port: number | undefined;
   output(): string;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
@@ -27,7 +29,7 @@ export async function startGateway(cluster: TestCluster, options: { name?: strin
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const serving = await new Promise<{ nfsPort: number; portmapPort?: number }>((resolvePromise, reject) => {
+  const serving = await new Promise<{ nfsPort: number; portmapPort?: number; s3Port?: number }>((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not serve within 30 s:\n${output}`)), 30_000);
     const onExit = (code: number | null): void => {
       clearTimeout(timer);
@@ -40,12 +42,12 @@ export async function startGateway(cluster: TestCluster, options: { name?: strin
       if (line === undefined) return;
       clearTimeout(timer);
       child.off('exit', onExit);
-      resolvePromise(JSON.parse(line) as { nfsPort: number; portmapPort?: number });
+      resolvePromise(JSON.parse(line) as { nfsPort: number; portmapPort?: number; s3Port?: number });
     });
   });
   const exited = new Promise<number | null>((done) => (child.exitCode !== null ? done(child.exitCode) : child.once('exit', (code) => done(code))));
   return {
-    child, nfsPort: serving.nfsPort, portmapPort: serving.portmapPort, output: () => output,
+    child, nfsPort: serving.nfsPort, portmapPort: serving.portmapPort, s3Port: serving.s3Port, output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
@@ -55,6 +57,12 @@ export async function startGateway(cluster: TestCluster, options: { name?: strin
       await exited;
     },
   };
+}
+
+/** The S3 port of a gateway started with `--s3`. */
+export function s3PortOf(gateway: GatewayProcess): number {
+  if (gateway.s3Port === undefined) throw new Error(`the gateway serves no S3:\n${gateway.output()}`);
+  return gateway.s3Port;
 }
 
 /** A libnfs URL for a path on a gateway serving NFS and MOUNT on one port, with no portmapper. */

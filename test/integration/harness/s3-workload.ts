@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Random, SeededEntropy } from '../../../storage-node/base/random.js';
-import { shoal, startGateway, type GatewayProcess } from '../gateway/gateway-process.js';
+import { s3PortOf, shoal, startGateway, type GatewayProcess } from '../gateway/gateway-process.js';
 import { NfsWriter } from './nfs-writer.js';
 import type { TestCluster } from './spawn-cluster.js';
 
@@ -40,9 +40,8 @@ export class S3Workload {
     const gateway = await startGateway(cluster, { name: 'fault-gateway', extraArgs: ['--s3', '0'] });
     try {
       const key = JSON.parse(await shoal(cluster, 'key', 'create', '--user', 'faults', '--json')) as { accessKeyId: string; secretAccessKey: string };
-      const line = gateway.output().split('\n').find((l) => l.includes('"gateway.serving"'));
-      const { s3Port: port, nfsPort } = JSON.parse(line ?? '{}') as { s3Port?: number; nfsPort?: number };
-      if (port === undefined || nfsPort === undefined) throw new Error(`no s3Port or nfsPort in gateway.serving:\n${gateway.output()}`);
+      const port = s3PortOf(gateway);
+      const nfsPort = gateway.nfsPort;
       const client = new S3Client({
         endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, maxAttempts: 2,
         credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },

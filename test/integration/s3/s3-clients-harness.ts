@@ -5,7 +5,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { promisify } from 'node:util';
-import { startGateway, shoal, type GatewayProcess } from '../gateway/gateway-process.js';
+import { s3PortOf, startGateway, shoal, type GatewayProcess } from '../gateway/gateway-process.js';
 import { TestCluster } from '../harness/spawn-cluster.js';
 
 const run = promisify(execFile);
@@ -21,12 +21,6 @@ export interface S3Endpoint {
   stop(): Promise<void>;
 }
 
-export function s3PortOf(gateway: GatewayProcess): number {
-  const line = gateway.output().split('\n').find((l) => l.includes('"gateway.serving"'));
-  const port = (JSON.parse(line ?? '{}') as { s3Port?: number }).s3Port;
-  if (port === undefined) throw new Error(`no s3Port in gateway.serving:\n${gateway.output()}`);
-  return port;
-}
 
 export async function startS3Endpoint(options: { gatewayArgs?: readonly string[] } = {}): Promise<S3Endpoint> {
   const cluster = await TestCluster.start([{ zone: 'a' }, { zone: 'b' }, { zone: 'c' }]);

@@ -17,7 +17,7 @@ import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand,
   ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { startGateway, shoal, type GatewayProcess } from '../gateway/gateway-process.js';
+import { s3PortOf, startGateway, shoal, type GatewayProcess } from '../gateway/gateway-process.js';
 import { TestCluster } from '../harness/spawn-cluster.js';
 
 const run = promisify(execFile);
@@ -26,12 +26,6 @@ const AWS_CLI = '/usr/bin/aws';
 const TREE_FILES = 1000;
 const MiB = 1024 * 1024;
 
-function s3PortOf(gateway: GatewayProcess): number {
-  const line = gateway.output().split('\n').find((l) => l.includes('"gateway.serving"'));
-  const port = (JSON.parse(line ?? '{}') as { s3Port?: number }).s3Port;
-  if (port === undefined) throw new Error(`no s3Port in gateway.serving:\n${gateway.output()}`);
-  return port;
-}
 
 async function errorOf(promise: Promise<unknown>): Promise<S3ServiceException> {
   try {

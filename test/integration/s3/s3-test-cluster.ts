@@ -1,7 +1,7 @@
 // The real-process setup the S3 integration tests share: three `shoal node run` processes, gateway processes serving
 // S3 (and NFS) on free ports, a key from `shoal key create`, and AWS SDK clients for each gateway.
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { startGateway, shoal, type GatewayProcess } from '../gateway/gateway-process.js';
+import { s3PortOf, startGateway, shoal, type GatewayProcess } from '../gateway/gateway-process.js';
 import { TestCluster } from '../harness/spawn-cluster.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
@@ -28,12 +28,6 @@ export interface S3TestCluster {
   stop(): Promise<void>;
 }
 
-export function s3PortOf(gateway: GatewayProcess): number {
-  const line = gateway.output().split('\n').find((l) => l.includes('"gateway.serving"'));
-  const port = (JSON.parse(line ?? '{}') as { s3Port?: number }).s3Port;
-  if (port === undefined) throw new Error(`no s3Port in gateway.serving:\n${gateway.output()}`);
-  return port;
-}
 
 export async function startS3Cluster(options: { gateways: number; user?: string }): Promise<S3TestCluster> {
   const cluster = await TestCluster.start([{ zone: 'a' }, { zone: 'b' }, { zone: 'c' }]);
