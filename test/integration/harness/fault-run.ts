@@ -43,8 +43,9 @@ export async function runFaults(seed: string, options: { steps: number; stepMs: 
     const s3 = options.s3 === true ? await S3Workload.start(cluster, seed) : undefined;
     try {
       s3?.run();
-      const counters: { address: Address; acked: number; unknown: number }[] = [];
-      for (let i = 0; i < COUNTERS; i++) counters.push({ address: (await client.mutable.create(Buffer.from('0'))).address, acked: 0, unknown: 0 });
+      // `failed`: the definite failures (each promises its increment did not happen), by message, for the report.
+      const counters: { address: Address; acked: number; unknown: number; failed: Map<string, number> }[] = [];
+      for (let i = 0; i < COUNTERS; i++) counters.push({ address: (await client.mutable.create(Buffer.from('0'))).address, acked: 0, unknown: 0, failed: new Map() });
       const acknowledged: WrittenBlock[] = [];
       let running = true;
       const writer = (async () => {
@@ -61,7 +62,11 @@ export async function runFaults(seed: string, options: { steps: number; stepMs: 
             counter.acked++;
           } catch (err) {
             if (isShoalError(err) && err.detail?.['outcome'] === 'unknown') counter.unknown++;
-            else await sleep(100);
+            else {
+              const message = `${isShoalError(err) ? err.kind : 'Error'}: ${(err as Error).message.replace(/[0-9a-f]{16,}/g, '…')}`;
+              counter.failed.set(message, (counter.failed.get(message) ?? 0) + 1);
+              await sleep(100);
+            }
           }
         }
       }));
@@ -106,7 +111,8 @@ export async function runFaults(seed: string, options: { steps: number; stepMs: 
         const read = await client.mutable.read(counter.address);
         const value = 'content' in read ? Number(read.content.toString()) : NaN;
         if (!(value >= counter.acked && value <= counter.acked + counter.unknown)) {
-          lost.push(`counter ${counter.address.toString('hex')}: ${value}, acked ${counter.acked}, unknown ${counter.unknown}`);
+          const failures = [...counter.failed].map(([message, n]) => `${n}× ${message}`).join('; ');
+          lost.push(`counter ${counter.address.toString('hex')}: ${value}, acked ${counter.acked}, unknown ${counter.unknown}; failed: ${failures || 'none'}`);
         }
         finals.push({ acked: counter.acked, unknown: counter.unknown, value });
       }
