@@ -37,10 +37,15 @@ test('a dead quorum member is replaced by a live placed node in every mutable bl
     return replies.reduce<QuorumOf | null>((best, r) => (r !== null && (best === null || r.version > best.version) ? r : best), null);
   };
 
-  const first = await quorumOf(blocks[0]!.address);
-  t.truthy(first);
-  const victim = cluster.nodes.find((n) => first!.quorum.includes(n.id))!;
-  const affected = (await Promise.all(blocks.map((b) => quorumOf(b.address)))).filter((q) => q!.quorum.includes(victim.id)).length;
+  // A create returns once a majority accepted; the confirm that makes the version chosen on the nodes follows.
+  let quorums: (QuorumOf | null)[] = [];
+  await cluster.waitUntil(async () => {
+    quorums = await Promise.all(blocks.map((b) => quorumOf(b.address)));
+    return quorums.every((q) => q !== null);
+  }, 10_000, 'every new block is known chosen on some node');
+  const first = quorums[0]!;
+  const victim = cluster.nodes.find((n) => first.quorum.includes(n.id))!;
+  const affected = quorums.filter((q) => q!.quorum.includes(victim.id)).length;
   t.log(`${affected} of ${BLOCKS} blocks have ${victim.id} in their quorum`);
 
   const killedAt = Date.now();
