@@ -2,7 +2,8 @@
 //
 // Refusals are typed: Invalid (shape, address, a block changing its identity), Forbidden (a forged signature, a
 // writer without the right, an ACL change by anyone but the owner), Conflict (not the next version: replayed, old,
-// or skipping ahead). A non-owner writer of an ACL block must carry the current lists unchanged, byte for byte, so a
+// or skipping ahead), Unavailable (a quorum-only change signed by a key this node does not trust yet: the one
+// answer that depends on the node, so the one a proposer must not take as every acceptor's). A non-owner writer of an ACL block must carry the current lists unchanged, byte for byte, so a
 // change is refused even when it reuses an older list that the owner once signed.
 import { isShoalError, ShoalError } from '../base/errors.js';
 import { addressHex, type Address } from './address.js';
@@ -97,8 +98,14 @@ function checkWriter(next: VersionRecord, current: VersionRecord | undefined, op
   }
   if (byOwner) return checkEpoch(next, current);
   if (next.kind === 'acl' && mayWriteAcl(next, next.writer)) return;
-  const reconfigurer = options.mayReconfigure?.(next.writer) ?? false;
-  if (reconfigurer && (catchUp || (current !== undefined && onlyQuorumChanged(current, next)))) return;
+  const quorumOnly = catchUp || (current !== undefined && onlyQuorumChanged(current, next));
+  const reconfigurer = options.mayReconfigure?.(next.writer);
+  if (reconfigurer === true && quorumOnly) return;
+  if (reconfigurer === false && quorumOnly) {
+    // Perhaps a node key whose certificate has not reached this node yet (it restarted, or joined, since the
+    // last announcement): other nodes may take the version, so the answer is "not now", never a definite no.
+    throw new ShoalError('Unavailable', `block ${addressHex(next.address)}: the version is signed by a key this node does not trust (yet)`, { subject: 'block' });
+  }
   throw forbidden(`block ${addressHex(next.address)}: the signer may not write this block`);
 }
 

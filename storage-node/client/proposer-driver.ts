@@ -39,6 +39,8 @@ export class ProposerDriver {
   #outbox = new Map<string, AcceptorRequest<R>[]>();
   #flushScheduled = false;
   #nextOpId = 1;
+  /** The highest round any dropped proposer state reached: a state made again starts above it. */
+  #droppedRound = 0;
   #closed = false;
 
   constructor(options: ProposerDriverOptions) {
@@ -52,7 +54,7 @@ export class ProposerDriver {
       this.#waiting.set(id, resolve as (outcome: Outcome<unknown>) => void);
       let proposer = this.#proposers.get(block) as BlockProposer<T> | undefined;
       if (proposer === undefined) {
-        proposer = { state: createProposer(config, block, quorum), timer: undefined };
+        proposer = { state: createProposer(config, block, quorum, { round: this.#droppedRound, proposer: '' }), timer: undefined };
         this.#proposers.set(block, proposer as BlockProposer<unknown>);
       }
       this.#step(block, { kind: 'submit', op: { ...op, id } as ClientOp<unknown> });
@@ -140,7 +142,11 @@ export class ProposerDriver {
   #evictIdle(): void {
     for (const [block, proposer] of this.#proposers) {
       if (this.#proposers.size <= PROPOSERS_IDLE_MAX / 2) break;
-      if (proposerIdle(proposer.state) && proposer.timer === undefined) this.#proposers.delete(block);
+      if (proposerIdle(proposer.state) && proposer.timer === undefined) {
+        // Its ballots must not come back: every one it used is at or below `highest` (or its leader ballot).
+        this.#droppedRound = Math.max(this.#droppedRound, proposer.state.highest.round, proposer.state.leader?.ballot.round ?? 0);
+        this.#proposers.delete(block);
+      }
     }
   }
 }

@@ -17,6 +17,8 @@
 //   accept(b, origin, v) learn `previous` (a confirm of v.version − 1 riding along) first; then v.version must be
 //                        chosen + 1 (else nack 'ahead' or 'behind'), b ≥ promised (else nack 'ballot'), and
 //                        validate(chosen, v) must pass (else nack 'invalid' with the typed error); accept and reply.
+//                        A nack of an accept names the value it refuses (`refused`: version and origin), since a
+//                        leader's ballot spans many versions.
 //   confirm(ref[, v])    adopt a newer chosen value: our own accepted value when the ref names it, else the value sent
 //                        along, after validate. No reply.
 //   read(knownVersion)   report chosen and accepted without changing anything.
@@ -64,7 +66,8 @@ export interface AcceptorBlockState<R> {
  * under (the kind checks that the value belongs to it), `current` this node's chosen value (undefined before the
  * first), `next` the candidate. For accepts next.version = current.version + 1 always; a confirm
  * that catches a lagging node up may skip versions, and then the kind must check `next` on its own. Must be
- * deterministic: every node holding the same `current` must give the same answer.
+ * deterministic (every node holding the same `current` gives the same answer), except for refusals of kind
+ * Unavailable: "cannot check this here yet", which proposers do not take as final.
  */
 export type Validate<R> = (block: BlockKey, current: R | undefined, next: R) => ShoalError | undefined;
 
@@ -155,8 +158,9 @@ function onAccept<R extends Versioned>(
     reply(wrongQuorum(ctx, s, m.block, known));
     return s;
   }
+  const refused: ValueRef = { version, origin: m.origin };
   if (compareBallots(m.ballot, s.promised) < 0) {
-    reply(nack(ctx, s, m.block, m.ballot, 'ballot', known));
+    reply(nack(ctx, s, m.block, m.ballot, 'ballot', known, refused));
     return s;
   }
   const accepted = (): void => reply({ kind: 'accepted', block: m.block, from: ctx.self, ballot: m.ballot, version, origin: m.origin });
@@ -164,11 +168,11 @@ function onAccept<R extends Versioned>(
   if (version <= cv) {
     // Decided already: say yes only to the value that was chosen, so the proposer's count stays true.
     if (version === cv && s.chosen !== undefined && sameBallot(s.chosen.origin, m.origin)) accepted();
-    else reply(nack(ctx, s, m.block, m.ballot, 'ahead', known));
+    else reply(nack(ctx, s, m.block, m.ballot, 'ahead', known, refused));
     return s;
   }
   if (version > cv + 1) {
-    reply(nack(ctx, s, m.block, m.ballot, 'behind', known));
+    reply(nack(ctx, s, m.block, m.ballot, 'behind', known, refused));
     return s;
   }
   if (s.accepted !== undefined && sameBallot(s.accepted.ballot, m.ballot) && sameBallot(s.accepted.origin, m.origin)) {
@@ -179,7 +183,7 @@ function onAccept<R extends Versioned>(
     ? new ShoalError('Invalid', `node ${ctx.self} is not in the quorum of the block's first version`, { subject: 'block' })
     : ctx.validate(m.block, s.chosen?.value, m.value);
   if (error !== undefined) {
-    reply(nack(ctx, s, m.block, m.ballot, 'invalid', known, error));
+    reply(nack(ctx, s, m.block, m.ballot, 'invalid', known, refused, error));
     return s;
   }
   accepted();
@@ -240,11 +244,12 @@ function acceptedField<R>(s: AcceptorBlockState<R>): { accepted?: AcceptedEntry<
 
 function nack<R extends Versioned>(
   ctx: AcceptorContext<R>, s: AcceptorBlockState<R>, block: string, ballot: Ballot, reason: NackReason,
-  knownVersion: number, error?: ShoalError,
+  knownVersion: number, refused?: ValueRef, error?: ShoalError,
 ): NackMessage<R> {
   const errorField: { error?: { kind: ErrorKind; message: string } } =
     error === undefined ? {} : { error: { kind: error.kind, message: error.message } };
-  return { kind: 'nack', block, from: ctx.self, ballot, reason, highest: s.promised,
+  const refusedField: { refused?: ValueRef } = refused === undefined ? {} : { refused };
+  return { kind: 'nack', block, from: ctx.self, ballot, ...refusedField, reason, highest: s.promised,
     ...chosenField(s, knownVersion), origins: s.origins, ...errorField };
 }
 

@@ -135,21 +135,29 @@ export function onNack<R extends Versioned, T>(cx: Cx<R, T>, m: NackMessage<R>):
   s.highest = maxBallot(s.highest, m.highest);
   const w = s.write;
   if ((w.kind !== 'preparing' && w.kind !== 'accepting') || !sameBallot(w.ballot, m.ballot)) return;
+  if (m.reason === 'ballot') return loseBallot(cx); // a higher promise stops every accept at this ballot
+  // The other reasons are about one value: a leader keeps its ballot across versions, so a late refusal of the
+  // value before this one must not be taken for a refusal of this one (its ops would fail although it is chosen).
+  if (w.kind !== 'accepting' || m.refused === undefined || m.refused.version !== w.proposal.version
+    || !sameBallot(m.refused.origin, w.proposal.origin)) return;
   switch (m.reason) {
-    case 'ballot':
     case 'ahead': // (what was decided is learned above, when the nack carried it; prepare to learn the rest)
       return loseBallot(cx);
     case 'behind':
       // Resend at once with the predecessor's value, but only the first time: a node that stays behind (its
       // catch-up refused) gets the timer's resends, not a ping-pong at network speed.
-      if (w.kind === 'accepting' && s.known !== undefined && !w.behind.has(m.from)) {
+      if (s.known !== undefined && !w.behind.has(m.from)) {
         w.behind.add(m.from);
         sendAccept(cx, w, m.from);
       }
       return;
-    case 'invalid':
-      if (w.kind !== 'accepting') return;
-      return refused(cx, w, new ShoalError(m.error?.kind ?? 'Invalid', m.error?.message ?? 'refused by an acceptor', { subject: 'block' }));
+    case 'invalid': {
+      const error = new ShoalError(m.error?.kind ?? 'Invalid', m.error?.message ?? 'refused by an acceptor', { subject: 'block' });
+      // Unavailable: this acceptor cannot check the value yet, and others may have taken it. Only a refusal that
+      // every node holding the predecessor would give proves that the value cannot be chosen.
+      if (error.kind === 'Unavailable') return loseBallot(cx);
+      return refused(cx, w, error);
+    }
   }
 }
 
@@ -163,8 +171,8 @@ export function loseBallot<R extends Versioned, T>(cx: Cx<R, T>): void {
 }
 
 /**
- * Validate refused the value. Every node holding the same predecessor gives the same answer, so no node accepted
- * it: our ops fail for good. A new ballot keeps (ballot, version) naming one value.
+ * Validate refused the value for good (any kind but Unavailable). Every node holding the same predecessor gives the
+ * same answer, so no node accepted it: our ops fail for good. A new ballot keeps (ballot, version) naming one value.
  */
 function refused<R extends Versioned, T>(cx: Cx<R, T>, w: Accepting<R>, error: ShoalError): void {
   const { s } = cx;

@@ -134,6 +134,11 @@ export const NACK_REASONS: readonly NackReason[] = ['ballot', 'ahead', 'behind',
 export interface NackMessage<R> extends Envelope {
   readonly kind: 'nack';
   readonly ballot: Ballot;
+  /**
+   * The value an accept proposed (absent for a prepare). A leader keeps one ballot across versions, so the ballot
+   * alone cannot tell a refusal of the value in flight from a late one of its predecessor.
+   */
+  readonly refused?: ValueRef;
   readonly reason: NackReason;
   readonly highest: Ballot;
   readonly chosen?: ChosenInfo<R>;
@@ -263,7 +268,7 @@ export function parseConsensusMessage<R extends Versioned>(raw: unknown, parseVa
     case 'read-reply':
       return { kind: 'read-reply', ...envelope, readId: field(m, 'readId', isVersionNumber), ...chosen('chosen'), ...accepted(), origins: parseOrigins(m['origins']) } as ReadReplyMessage<R>;
     case 'nack':
-      return { kind: 'nack', ...envelope, ballot: field(m, 'ballot', isBallot), reason: field(m, 'reason', isNackReason),
+      return { kind: 'nack', ...envelope, ballot: field(m, 'ballot', isBallot), ...optional(m, 'refused', parseRef), reason: field(m, 'reason', isNackReason),
         highest: field(m, 'highest', isBallot), ...chosen('chosen'), origins: parseOrigins(m['origins']), ...optional(m, 'error', parseError) } as NackMessage<R>;
     case 'wrong-quorum':
       return { kind: 'wrong-quorum', ...envelope, quorum: field(m, 'quorum', isQuorum), chosen: parseChosen(m['chosen'], parseValue), origins: parseOrigins(m['origins']) };

@@ -38,7 +38,7 @@
 // op is completed exactly once; an op completed `failed` had no effect.
 import { unreachable } from '../base/assert.js';
 import { ShoalError } from '../base/errors.js';
-import { ZERO_BALLOT } from './ballot.js';
+import { ZERO_BALLOT, type Ballot } from './ballot.js';
 import type { ProposerEffect } from './effects.js';
 import { onAccepted, onNack, onPromise, onWrongQuorum, resendWrite, settleLimbo, startInstance } from './instance.js';
 import type { AcceptorReply, BlockKey, Versioned } from './messages.js';
@@ -71,11 +71,17 @@ export interface ProposerStepResult<R extends Versioned, T> {
   readonly effects: ProposerEffect<R, T>[];
 }
 
-/** A proposer for `block`; `quorum` is placement's answer, used until a chosen value says otherwise. */
-export function createProposer<R extends Versioned, T>(config: ProposerConfig<R, T>, block: BlockKey, quorum: Quorum): ProposerState<R, T> {
+/**
+ * A proposer for `block`; `quorum` is placement's answer, used until a chosen value says otherwise. `usedBelow`: a
+ * ballot at or above every ballot an earlier state of this proposerId may have used on the block (a driver that
+ * drops idle states and makes them again must pass it, or a ballot could name two values).
+ */
+export function createProposer<R extends Versioned, T>(
+  config: ProposerConfig<R, T>, block: BlockKey, quorum: Quorum, usedBelow: Ballot = ZERO_BALLOT,
+): ProposerState<R, T> {
   return {
     config, block, timing: { ...DEFAULT_TIMING, ...config.timing }, initialQuorum: normalizeQuorum(quorum),
-    known: undefined, learned: new Map(), highest: ZERO_BALLOT, leader: undefined, queue: [], mine: undefined, limbo: [],
+    known: undefined, learned: new Map(), highest: usedBelow, leader: undefined, queue: [], mine: undefined, limbo: [],
     write: { kind: 'idle' }, finishAt: undefined, attempts: 0,
     reads: { queue: [], round: undefined, retries: 0, retryAt: undefined, nextId: 1 },
     timer: undefined, nextTimerId: 1,

@@ -40,6 +40,8 @@ export class SimAcceptorNode<R extends Versioned> {
   readonly id: string;
   up = true;
   #incarnation = 0;
+  /** When the node last came back up (0: never crashed). */
+  restartedAt = 0;
   readonly #durable = new Map<string, AcceptorBlockState<R>>();
   readonly #pending = new Map<string, AcceptorBlockState<R>>();
   #outbox: SendEffect<R>[] = [];
@@ -128,6 +130,11 @@ export class SimAcceptorNode<R extends Versioned> {
 
   restart(): void {
     this.up = true;
+    this.restartedAt = this.clock.now();
+  }
+
+  get incarnation(): number {
+    return this.#incarnation;
   }
 }
 
@@ -139,6 +146,7 @@ export class SimProposerNode<R extends Versioned, T> {
   readonly #states = new Map<string, ProposerState<R, T>>();
   readonly #timers = new Map<string, TimerId>();
   readonly #ops = new Map<string | number, ClientOp<T>>();
+  #stopped = false;
 
   constructor(
     private readonly config: ProposerConfig<R, T>,
@@ -168,7 +176,15 @@ export class SimProposerNode<R extends Versioned, T> {
     return this.#states.get(block);
   }
 
+  /** The process died: its timers never fire, its ops never complete, nothing more is sent. */
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) this.clock.clearTimer(timer);
+    this.#timers.clear();
+  }
+
   #step(block: string, input: ProposerInput<R, T>): void {
+    if (this.#stopped) return;
     let state = this.#states.get(block);
     if (state === undefined) {
       state = createProposer(this.config, block, this.quorumOf(block));

@@ -8,11 +8,12 @@ import type { Outcome } from '../../../storage-node/consensus/effects.js';
 import type { ClientOp, ProposerConfig, ProposerTiming } from '../../../storage-node/consensus/proposer.js';
 import type { Quorum } from '../../../storage-node/consensus/quorum.js';
 import { SimAcceptorNode, SimProposerNode, type Amnesia, type Tally } from './consensus-nodes.js';
+import { startMovers, type MoverOptions } from './consensus-movers.js';
 import { Nemesis, type NemesisOptions } from './consensus-nemesis.js';
 import { History, type BlockModel, type OpRecord } from './op-history.js';
 import { SimClock } from './sim-clock.js';
 import { SimNetwork, type SimNetworkOptions, type SimNetworkStats } from './sim-network.js';
-import { parseSimRecord, simCodec, validateSimRecord, type SimRecord } from './sim-record.js';
+import { parseSimRecord, simCodec, trustingValidator, validateSimRecord, type SimRecord } from './sim-record.js';
 
 export interface ScenarioOptions {
   readonly seed: string;
@@ -31,6 +32,8 @@ export interface ScenarioOptions {
   readonly phaseSizes?: ProposerConfig<SimRecord, number>['phaseSizes'];
   readonly amnesia?: Amnesia;
   readonly reconfigurations?: readonly { readonly atMs: number; readonly block: string; readonly quorum: Quorum }[];
+  /** Repair's quorum movers on every acceptor's host, and acceptors that distrust node keys after a restart. */
+  readonly movers?: MoverOptions;
   readonly simMsMax?: number;
 }
 
@@ -39,6 +42,8 @@ export interface ScenarioResult {
   readonly finals: readonly OpRecord[];
   /** Two different values chosen for one version anywhere: Paxos itself broken (the checker must see it too). */
   readonly agreement: readonly string[];
+  /** Every version chosen anywhere, `block@version` → origin:data:quorum (for a failure's post-mortem). */
+  readonly chosen: ReadonlyMap<string, string>;
   /** The outcome of each reconfiguration, in the order of options.reconfigurations. */
   readonly reconfigured: readonly Outcome<number>[];
   readonly acceptors: readonly SimAcceptorNode<SimRecord>[];
@@ -88,14 +93,23 @@ export function runConsensusScenario(options: ScenarioOptions): ScenarioResult {
     ],
   };
   const agreement = agreementOracle();
+  const byId = new Map<string, SimAcceptorNode<SimRecord>>();
+  const movers = options.movers;
+  const trusts = (id: string): boolean => movers === undefined || (byId.get(id)?.restartedAt ?? 0) === 0
+    || clock.now() >= (byId.get(id)?.restartedAt ?? 0) + movers.distrustMs;
   const acceptors = options.acceptors.map((id) => new SimAcceptorNode<SimRecord>(
-    { self: id, validate: validateSimRecord }, clock, run.network, root.fork(`acceptor/${id}`), parseSimRecord,
+    { self: id, validate: movers === undefined ? validateSimRecord : trustingValidator(() => trusts(id)) }, clock, run.network, root.fork(`acceptor/${id}`), parseSimRecord,
     { flushMsMin: 0.2, flushMsMax: 2, amnesia: options.amnesia ?? 'none' }, agreement.observe, run.tally));
+  for (const acceptor of acceptors) byId.set(acceptor.id, acceptor);
   const proposers = Array.from({ length: options.proposers }, (_, p) => proposerNode(run, `p${p}`, {}));
   const clientsRunning = startClients(run, proposers);
   const reconfigured = scheduleReconfigurations(run);
   const nemesis = new Nemesis(options.nemesis, clock, run.network, root.fork('nemesis'), acceptors, [...options.acceptors, ...proposers.map((p) => p.id)]);
   nemesis.start();
+  const stopMovers = movers === undefined ? () => {} : startMovers({
+    clock, network: run.network, random: root.fork('movers'), timing: { ...SIM_TIMING, ...options.timing }, tally: run.tally,
+    blocks: run.blocks.map((b) => b.name),
+  }, movers, acceptors);
   const simMsMax = options.simMsMax ?? 600_000;
   const runUntil = (until: () => boolean): boolean => {
     while (!until()) if (clock.now() > simMsMax || !clock.step()) return false;
@@ -103,6 +117,7 @@ export function runConsensusScenario(options: ScenarioOptions): ScenarioResult {
   };
   let completed = runUntil(() => clientsRunning.count === 0 && run.pending.size === 0);
   // The end state: faults stop, and a fresh proposer reads every block (its reads are part of the history).
+  stopMovers();
   nemesis.stop();
   clock.runFor(100);
   const finals = finalReads(run);
@@ -111,7 +126,7 @@ export function runConsensusScenario(options: ScenarioOptions): ScenarioResult {
   runUntil(() => reconfigured.filter((o) => o !== undefined).length >= moves);
   run.history.closePending();
   return {
-    history: run.history, finals, agreement: agreement.violations, reconfigured, acceptors, simMs: clock.now(),
+    history: run.history, finals, agreement: agreement.violations, chosen: agreement.chosen, reconfigured, acceptors, simMs: clock.now(),
     events: clock.eventsRun, network: { ...run.network.stats }, crashes: nemesis.crashes, partitions: nemesis.partitions,
     stalled: !completed, tally: run.tally,
   };
@@ -218,15 +233,18 @@ function chooseOp(random: Random, model: BlockModel, id: number, cached: { versi
 
 
 /** Watches every persisted acceptor state: one value per (block, version), cluster-wide. */
-function agreementOracle(): { observe: (node: string, block: string, state: AcceptorBlockState<SimRecord>) => void; violations: string[] } {
+function agreementOracle(): {
+  observe: (node: string, block: string, state: AcceptorBlockState<SimRecord>) => void; violations: string[]; chosen: Map<string, string>;
+} {
   const chosen = new Map<string, string>();
   const violations: string[] = [];
   return {
     violations,
+    chosen,
     observe(node, block, state) {
       if (state.chosen === undefined) return;
       const key = `${block}@${state.chosen.value.version}`;
-      const what = `${ballotText(state.chosen.origin)}:${state.chosen.value.data}:${state.chosen.value.quorum.join(',')}`;
+      const what = `${ballotText(state.chosen.origin)}:${state.chosen.value.data}:${state.chosen.value.quorum.join(',')}${state.chosen.value.byNode ? ':node' : ''}`;
       const first = chosen.get(key);
       if (first === undefined) chosen.set(key, what);
       else if (first !== what && violations.length < 20) violations.push(`${key}: ${node} holds ${what}, another holds ${first}`);

@@ -49,6 +49,8 @@ export class SimNetwork {
   readonly #handlers = new Map<string, SimHandler>();
   /** Address → side; addresses on different sides cannot talk. Unlisted addresses are side 0. */
   #sides = new Map<string, number>();
+  /** Address → the address whose side it shares (a second process on one host). */
+  readonly #hosts = new Map<string, string>();
   readonly #extraDelayMs = new Map<string, number>();
   readonly #bytesSent = new Map<string, number>();
   readonly stats: SimNetworkStats = { sent: 0, delivered: 0, lost: 0, blocked: 0, replayed: 0, bytes: 0 };
@@ -84,12 +86,18 @@ export class SimNetwork {
     groups.forEach((group, i) => group.forEach((address) => this.#sides.set(address, i + 1)));
   }
 
+  /** `address` runs on the same host as `host`: every partition puts them on one side. */
+  colocate(address: string, host: string): void {
+    this.#hosts.set(address, host);
+  }
+
   heal(): void {
     this.#sides = new Map();
   }
 
   canTalk(a: string, b: string): boolean {
-    return (this.#sides.get(a) ?? 0) === (this.#sides.get(b) ?? 0);
+    const side = (address: string): number => this.#sides.get(this.#hosts.get(address) ?? address) ?? 0;
+    return side(a) === side(b);
   }
 
   /** Delays every message the address sends by this much more: a slow node (GC pause, overloaded host). */

@@ -101,6 +101,7 @@ test('a version must stay the same block, and a quorum-only change needs a trust
   refusal(t, () => validateVersion(v1, moved), 'Forbidden');
   const trusted = { mayReconfigure: (key: Buffer) => key.equals(node.publicKey) };
   t.notThrows(() => validateVersion(v1, moved, trusted));
+  refusal(t, () => validateVersion(v1, moved, { mayReconfigure: () => false }), 'Unavailable');
   refusal(t, () => validateVersion(v1, nextVersion(node, v1, { payload: Buffer.from('sneaky'), quorum: ['a', 'b', 'd'] }), trusted), 'Forbidden');
 });
 

@@ -27,7 +27,7 @@ const samples: ConsensusMessage<Rec>[] = [
   { kind: 'promise', ...env, ballot, chosen: { version: 3, origin: ballot }, accepted: { ballot, origin: ballot, value: { ...value, version: 4 } }, origins },
   { kind: 'accepted', ...env, ballot, version: 3, origin: ballot },
   { kind: 'read-reply', ...env, readId: 9, origins },
-  { kind: 'nack', ...env, ballot, reason: 'invalid', highest: ballot, origins, error: { kind: 'Forbidden', message: 'no' } },
+  { kind: 'nack', ...env, ballot, refused: { version: 2, origin: ballot }, reason: 'invalid', highest: ballot, origins, error: { kind: 'Forbidden', message: 'no' } },
   { kind: 'wrong-quorum', ...env, quorum: ['b', 'c', 'd'], chosen: { version: 3, origin: ballot, value }, origins },
 ];
 

@@ -22,6 +22,8 @@ class Cluster {
   readonly timers = new Map<string, number>();
   sent: ConsensusMessage<Rec>[] = [];
   drop: (to: string, m: ConsensusMessage<Rec>) => boolean = () => false;
+  /** An acceptor's own refusal, on top of "versions only move forward". */
+  refuse: (acceptor: string, next: Rec) => ShoalError | undefined = () => undefined;
   readonly random = new Random('proposer-test');
 
   proposer(id: string): ProposerState<Rec, number> {
@@ -57,7 +59,7 @@ class Cluster {
       if (this.drop(to, message)) continue;
       this.sent.push(message);
       if (this.acceptors.has(to)) {
-        const ctx: AcceptorContext<Rec> = { self: to, validate: (_b, c, n) => (n.version > (c?.version ?? 0) ? undefined : new ShoalError('Conflict', 'old')) };
+        const ctx: AcceptorContext<Rec> = { self: to, validate: (_b, c, n) => (n.version > (c?.version ?? 0) ? this.refuse(to, n) : new ShoalError('Conflict', 'old')) };
         const { state, effects } = acceptorStep(ctx, this.acceptors.get(to), message as AcceptorRequest<Rec>);
         this.acceptors.set(to, state);
         for (const e of effects) if (e.kind === 'send') this.inflight.push({ to: e.to, message: e.message });
@@ -134,6 +136,53 @@ test('an op that no longer applies fails with its typed error, once its base is 
   t.like(c.outcomes.get(2), { status: 'failed' });
   t.true(c.kinds().includes('read'), 'a batch that changes nothing is confirmed by a fresh read, not a new version');
   t.is(c.acceptors.get('a')?.chosen?.value.version, 1);
+});
+
+test('a late refusal of the previous version is not taken for the value in flight at the same ballot', (t) => {
+  const c = new Cluster();
+  c.submit('p', { kind: 'update', id: 1, apply: create(0) });
+  c.settle();
+  // c refuses version 2 (its own check), a and b take it: chosen. c's nack is held back until version 3, at the
+  // same leader ballot, is in flight.
+  c.refuse = (acceptor, next) => (acceptor === 'c' && next.version === 2 ? new ShoalError('Forbidden', 'c says no') : undefined);
+  const held: { to: string; message: ConsensusMessage<Rec> }[] = [];
+  c.drop = (to, m) => (m.kind === 'nack' && m.from === 'c' ? (held.push({ to, message: m }), true) : false);
+  c.submit('p', { kind: 'update', id: 2, apply: add(1) });
+  c.settle();
+  t.like(c.outcomes.get(2), { status: 'ok', version: 2, content: 1 });
+  t.is(held.length, 1);
+  c.drop = () => false;
+  c.submit('p', { kind: 'update', id: 3, apply: add(1) });
+  c.inflight.unshift(...held);
+  c.settle();
+  t.like(c.outcomes.get(3), { status: 'ok', version: 3, content: 2 }, 'version 3 is chosen: its op must not fail');
+  t.is(c.acceptors.get('a')?.accepted?.value.data ?? c.acceptors.get('a')?.chosen?.value.data, 2);
+});
+
+test('a refusal only one node gives (Unavailable) is not final: the value is proposed again and chosen', (t) => {
+  const c = new Cluster();
+  c.submit('p', { kind: 'update', id: 1, apply: create(0) });
+  c.settle();
+  let trusting = false;
+  c.refuse = (acceptor) => (acceptor !== 'a' && !trusting ? new ShoalError('Unavailable', 'cannot check this signer yet') : undefined);
+  c.submit('p', { kind: 'update', id: 2, apply: add(1) });
+  c.settle();
+  t.false(c.outcomes.has(2), 'b and c cannot check it yet: the op waits');
+  trusting = true;
+  for (let i = 0; i < 20 && !c.outcomes.has(2); i++) {
+    c.now += 50;
+    c.fire('p');
+    c.settle();
+  }
+  t.like(c.outcomes.get(2), { status: 'ok', version: 2, content: 1 });
+});
+
+test('a proposer state made again for the same proposer id starts above the ballots of the one before', (t) => {
+  const state = createProposer<Rec, number>({ self: 'p', proposerId: 'p#1', codec }, 'x', Q, { round: 7, proposer: '' });
+  const { effects } = proposerStep(state, { kind: 'submit', op: { kind: 'update', id: 1, apply: create(0) } }, { now: 0, random: new Random('x') });
+  const prepares = effects.flatMap((e) => (e.kind === 'send' && e.message.kind === 'prepare' ? [e.message.ballot] : []));
+  t.is(prepares.length, 3);
+  t.true(prepares.every((b) => b.round === 8 && b.proposer === 'p#1'));
 });
 
 test('conditional reads: not-modified while nothing newer, the value once there is', (t) => {
