@@ -1,6 +1,6 @@
 // Composition root of a storage node: real clock, TLS, LMDB and logs, assembled from the configuration.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { SystemClock } from './base/clock.js';
@@ -20,7 +20,7 @@ import type { TlsCredentials } from './wire/tls-credentials.js';
 import { identityFromSeed, type Identity } from './blocks/sign.js';
 import { QuorumMover } from './client/quorum-mover.js';
 import { ConnectionPool } from './wire/connection-pool.js';
-import { signNodeKey, type NodeKeyCertificate } from './server/repair/node-key.js';
+import { parseRememberedKeys, rememberedKeysJson, signNodeKey, type NodeKeyCertificate } from './server/repair/node-key.js';
 
 interface NodeIdentityFile {
   readonly id: string;
@@ -90,6 +90,9 @@ async function loadSigningKey(config: NodeConfig, nodeId: string, log: Logger): 
 /** Present while the node is draining: a restart goes on draining instead of taking blocks again. */
 const DRAINING_FILE = 'draining';
 
+/** Other nodes' signing keys this node trusts (each checked against the CA again when read). */
+const TRUSTED_KEYS_FILE = 'trusted-node-keys.json';
+
 const MEMBERS_FILE = 'members.json';
 const MEMBERS_SAVE_INTERVAL_MS = 30_000;
 
@@ -126,6 +129,16 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     proposerId: `${identity.id}/repair/${systemEntropy.bytes(8).toString('hex')}`, signer: signing.identity,
     random: new Random(systemEntropy.bytes(16).toString('hex')), now: () => performance.now(), log: log.child({ component: 'quorum-mover' }),
   });
+  const trustedKeysFile = join(config.dataPath, TRUSTED_KEYS_FILE);
+  const rememberedKeys = existsSync(trustedKeysFile) ? parseRememberedKeys(await readFile(trustedKeysFile, 'utf8')) : [];
+  // Written whole each time (a key is added once per node): a rename makes it atomic.
+  let keysWrite = Promise.resolve();
+  const onNewKeys = (all: readonly NodeKeyCertificate[]): void => {
+    keysWrite = keysWrite.then(async () => {
+      await writeFile(`${trustedKeysFile}.tmp`, rememberedKeysJson(all));
+      await rename(`${trustedKeysFile}.tmp`, trustedKeysFile);
+    }).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'repair.trusted_keys_not_saved'));
+  };
   const node = await startStorageNode({
     id: identity.id, host: config.host, port: config.port, zone: config.zone, rack: config.rack,
     incarnation: identity.incarnation, credentials, store, log, metrics,
@@ -134,6 +147,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     onLeft: () => stopRequested(),
     draining: existsSync(join(config.dataPath, DRAINING_FILE)),
     onDrain: () => writeFile(join(config.dataPath, DRAINING_FILE), `${new Date().toISOString()}\n`),
+    rememberedKeys, onNewKeys,
     ...(signing && mover ? { quorumMoves: { certificate: signing.certificate, move: (address, current, next) => mover.move(address, current, next) } } : {}),
     ...(config.join === undefined ? {} : { join: config.join }),
     ...(config.advertise === undefined ? {} : { advertise: config.advertise }),

@@ -21,6 +21,7 @@ import type { NodeMetrics } from './metrics.js';
 import type { RepairConfig } from './repair/repair-config.js';
 import type { RepairDriver } from './repair/repair-driver.js';
 import { NodeRepair, type QuorumMoves } from './repair/node-repair.js';
+import type { NodeKeyCertificate } from './repair/node-key.js';
 
 export const SHOAL_VERSION = '0.1.0';
 /** How often the node tells the overlay its used bytes (the overlay publishes them at its own, slower pace). */
@@ -61,6 +62,9 @@ export interface StorageNodeOptions {
    * both, repair also moves mutable blocks off dead and no-longer-placed members.
    */
   readonly quorumMoves?: QuorumMoves;
+  /** Other nodes' signing keys trusted in an earlier run (re-checked against the CA), and where to keep new ones. */
+  readonly rememberedKeys?: readonly NodeKeyCertificate[];
+  readonly onNewKeys?: (all: readonly NodeKeyCertificate[]) => void;
   /** Called once a leave asked for over the wire (`shoal node leave`) has completed: the process may exit. */
   readonly onLeft?: () => void;
 }
@@ -105,6 +109,8 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     ...(options.repair ? { config: options.repair } : {}),
     ...(options.quorumMoves ? { quorumMoves: options.quorumMoves } : {}),
     ...(options.onDrain ? { onDrain: options.onDrain } : {}),
+    ...(options.rememberedKeys ? { rememberedKeys: options.rememberedKeys } : {}),
+    ...(options.onNewKeys ? { onNewKeys: options.onNewKeys } : {}),
   });
   // Versions signed by a node key change only a block's quorum (the validator checks that); the CA vouches for the key.
   const acceptors = new AcceptorService({

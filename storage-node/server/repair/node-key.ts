@@ -37,21 +37,64 @@ export function parseNodeKeyCertificate(body: unknown): NodeKeyCertificate {
 /** Node signing keys this node accepts quorum changes from: only those the cluster CA signed. */
 export class TrustedNodeKeys {
   readonly #caPublicKey;
-  readonly #trusted = new Set<string>();
+  readonly #trusted = new Map<string, NodeKeyCertificate>();
+  readonly #onNew: ((all: readonly NodeKeyCertificate[]) => void) | undefined;
 
-  constructor(caCertPem: string) {
+  /**
+   * `remembered`: certificates kept from an earlier run (checked again; a bad one is skipped), so that a restarted
+   * node takes repair's quorum moves at once instead of refusing them until the next announcement. `onNew` is told
+   * the whole list each time a key is added, to remember it.
+   */
+  constructor(caCertPem: string, options: { remembered?: readonly NodeKeyCertificate[]; onNew?: (all: readonly NodeKeyCertificate[]) => void } = {}) {
     this.#caPublicKey = createPublicKey(new X509Certificate(caCertPem).publicKey.export({ format: 'pem', type: 'spki' }));
+    for (const certificate of options.remembered ?? []) {
+      if (this.#vouched(certificate)) this.#trusted.set(certificate.publicKey.toString('hex'), certificate);
+    }
+    this.#onNew = options.onNew;
   }
 
   /** Checks the CA's signature, then trusts the key; a forged certificate is refused as Forbidden. */
   admit(certificate: NodeKeyCertificate): void {
-    if (!verify('sha256', keyCertificateBytes(certificate.node, certificate.publicKey), this.#caPublicKey, certificate.signature)) {
+    if (!this.#vouched(certificate)) {
       throw new ShoalError('Forbidden', `the signing key of node ${certificate.node} is not signed by this cluster's CA`, { subject: 'node' });
     }
-    this.#trusted.add(certificate.publicKey.toString('hex'));
+    const key = certificate.publicKey.toString('hex');
+    if (this.#trusted.has(key)) return;
+    this.#trusted.set(key, certificate);
+    this.#onNew?.([...this.#trusted.values()]);
+  }
+
+  #vouched(certificate: NodeKeyCertificate): boolean {
+    return verify('sha256', keyCertificateBytes(certificate.node, certificate.publicKey), this.#caPublicKey, certificate.signature);
   }
 
   has(publicKey: Buffer): boolean {
     return this.#trusted.has(publicKey.toString('hex'));
   }
+}
+
+/** The JSON form of certificates kept on disk (hex bytes); `parseRememberedKeys` reads it back, skipping what it cannot. */
+export function rememberedKeysJson(all: readonly NodeKeyCertificate[]): string {
+  return `${JSON.stringify(all.map((c) => ({ node: c.node, publicKey: c.publicKey.toString('hex'), signature: c.signature.toString('hex') })))}\n`;
+}
+
+export function parseRememberedKeys(text: string): NodeKeyCertificate[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(raw)) return [];
+  const certificates: NodeKeyCertificate[] = [];
+  for (const entry of raw) {
+    const { node, publicKey, signature } = (entry ?? {}) as Record<string, unknown>;
+    if (typeof publicKey !== 'string' || typeof signature !== 'string') continue;
+    try {
+      certificates.push(parseNodeKeyCertificate({ node, publicKey: Buffer.from(publicKey, 'hex'), signature: Buffer.from(signature, 'hex') }));
+    } catch {
+      // a damaged entry: that key is announced again by its node's next walk
+    }
+  }
+  return certificates;
 }

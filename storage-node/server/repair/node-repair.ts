@@ -34,6 +34,9 @@ export interface NodeRepairOptions {
   readonly quorumMoves?: QuorumMoves;
   /** Remembers a drain across restarts; awaited before the drain is acknowledged. */
   readonly onDrain?: () => Promise<void>;
+  /** Node key certificates trusted in an earlier run, and where to remember new ones. */
+  readonly rememberedKeys?: readonly NodeKeyCertificate[];
+  readonly onNewKeys?: (all: readonly NodeKeyCertificate[]) => void;
 }
 
 export class NodeRepair {
@@ -44,7 +47,10 @@ export class NodeRepair {
 
   constructor(options: NodeRepairOptions) {
     this.#options = options;
-    this.trustedKeys = new TrustedNodeKeys(options.caCertPem);
+    this.trustedKeys = new TrustedNodeKeys(options.caCertPem, {
+      ...(options.rememberedKeys ? { remembered: options.rememberedKeys } : {}),
+      ...(options.onNewKeys ? { onNew: options.onNewKeys } : {}),
+    });
     if (options.quorumMoves) this.trustedKeys.admit(options.quorumMoves.certificate);
   }
 

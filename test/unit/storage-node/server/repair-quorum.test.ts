@@ -6,7 +6,9 @@ import { Random } from '../../../../storage-node/base/random.js';
 import type { Member, MemberState } from '../../../../storage-node/overlay/membership.js';
 import { placeReplicas } from '../../../../storage-node/placement/replica-set.js';
 import { planQuorumMove } from '../../../../storage-node/server/repair/mutable-plan.js';
-import { signNodeKey, TrustedNodeKeys } from '../../../../storage-node/server/repair/node-key.js';
+import {
+  parseRememberedKeys, rememberedKeysJson, signNodeKey, TrustedNodeKeys, type NodeKeyCertificate,
+} from '../../../../storage-node/server/repair/node-key.js';
 import { createClusterCa } from '../../../../storage-node/wire/cluster-ca.js';
 import { placementMembers } from '../../../../storage-node/server/repair/repair-plan.js';
 
@@ -76,4 +78,23 @@ test('a node signing key is trusted with the cluster CA signature, and refused w
   t.false(trusted.has(key));
   trusted.admit(certificate);
   t.true(trusted.has(key));
+});
+
+test('trusted keys are remembered across a restart, each checked against the CA again; a forged or damaged entry is skipped', (t) => {
+  const ca = createClusterCa('test');
+  const other = createClusterCa('other');
+  const saved: (readonly NodeKeyCertificate[])[] = [];
+  const before = new TrustedNodeKeys(ca.certPem, { onNew: (all) => saved.push(all) });
+  const n1 = signNodeKey(ca.keyPem, 'n1', Buffer.alloc(32, 1));
+  before.admit(n1);
+  before.admit(n1); // announced again on every walk: nothing new to remember
+  t.is(saved.length, 1);
+  const forged = signNodeKey(other.keyPem, 'n2', Buffer.alloc(32, 2));
+  const text = rememberedKeysJson([...(saved[0] ?? []), forged]).replace(/\]\n$/, ',{"node":"n3","publicKey":"zz"}]\n');
+  const remembered = parseRememberedKeys(text);
+  t.is(remembered.length, 2, 'the damaged entry is dropped when read');
+  const after = new TrustedNodeKeys(ca.certPem, { remembered });
+  t.true(after.has(n1.publicKey), 'trusted at once after the restart');
+  t.false(after.has(forged.publicKey), 'a certificate of another CA written into the file is not trusted');
+  t.deepEqual(parseRememberedKeys('not json'), []);
 });
