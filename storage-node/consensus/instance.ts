@@ -89,10 +89,33 @@ function proposeNew<R extends Versioned, T>(cx: Cx<R, T>, ballot: Ballot, quorum
 function propose<R extends Versioned, T>(cx: Cx<R, T>, ballot: Ballot, quorum: Quorum, proposal: Proposal<R>): void {
   const { s, env } = cx;
   assert(proposal.version === knownVersion(s) + 1, 'a proposal is always for the version after the known one');
+  const targets = acceptTargets(s, quorum);
+  const thrifty = targets.length < quorum.length;
+  // Thrifty: the first resend (to everyone still silent) comes after widenMs, the later ones as usual.
   const w: Accepting<R> = { kind: 'accepting', ballot, quorum, proposal, accepted: new Set(), behind: new Set(),
-    resendAt: env.now + jitter(cx, s.timing.resendMs), resendMs: s.timing.resendMs };
+    resendAt: env.now + jitter(cx, thrifty ? s.timing.widenMs : s.timing.resendMs), resendMs: thrifty ? s.timing.resendMs / 2 : s.timing.resendMs };
   s.write = w;
-  for (const to of quorum) sendAccept(cx, w, to);
+  for (const to of targets) sendAccept(cx, w, to);
+}
+
+/** Who gets an accept first: all of the quorum, or (thrifty) a phase-2 set, quickest last time first. */
+function acceptTargets<R extends Versioned, T>(s: Cx<R, T>['s'], quorum: Quorum): readonly NodeId[] {
+  const needed = phaseSizes(s, quorum).phase2;
+  if (s.config.thrifty === false || needed >= quorum.length) return quorum;
+  const ordered = [...s.responsive.filter((id) => quorum.includes(id)), ...quorum.filter((id) => !s.responsive.includes(id))];
+  return ordered.slice(0, needed);
+}
+
+/** Sends the latest chosen value to the members that were left out of the accepts since they last had it. */
+export function catchUpLaggards<R extends Versioned, T>(cx: Cx<R, T>): void {
+  const { s } = cx;
+  s.laggardsAt = undefined;
+  const known = s.known;
+  if (known !== undefined) {
+    const chosen = { version: known.value.version, origin: known.origin, value: known.value };
+    for (const to of s.lagging) if (currentQuorum(s).includes(to)) send(cx, to, { kind: 'confirm', block: s.block, from: s.config.self, chosen });
+  }
+  s.lagging.clear();
 }
 
 function sendAccept<R extends Versioned, T>(cx: Cx<R, T>, w: Accepting<R>, to: NodeId): void {
@@ -100,7 +123,7 @@ function sendAccept<R extends Versioned, T>(cx: Cx<R, T>, w: Accepting<R>, to: N
   const known = s.known;
   // The previous version rides along as a confirm (a ref), and as a value for nodes that said they lack it.
   const previous: { previous?: ChosenInfo<R> } = known === undefined ? {} : {
-    previous: w.behind.has(to)
+    previous: w.behind.has(to) || s.lagging.has(to)
       ? { version: known.value.version, origin: known.origin, value: known.value }
       : { version: known.value.version, origin: known.origin },
   };
@@ -118,12 +141,23 @@ export function onAccepted<R extends Versioned, T>(cx: Cx<R, T>, m: AcceptedMess
 
 /** A phase-2 majority accepted at our ballot: the value is chosen. Confirm it (async) and settle our ops. */
 function onChosen<R extends Versioned, T>(cx: Cx<R, T>, w: Accepting<R>): void {
-  const { s } = cx;
+  const { s, env } = cx;
   const { version, origin, value } = w.proposal;
+  const thrifty = s.config.thrifty !== false;
   for (const to of w.quorum) {
-    const chosen: ChosenInfo<R> = w.accepted.has(to) ? { version, origin } : { version, origin, value };
-    send(cx, to, { kind: 'confirm', block: s.block, from: s.config.self, chosen });
+    if (w.accepted.has(to)) {
+      send(cx, to, { kind: 'confirm', block: s.block, from: s.config.self, chosen: { version, origin } });
+      s.lagging.delete(to);
+    } else if (thrifty) {
+      // Left out: it learns the value with the next accept it gets, or in laggardMs, whichever is first; one
+      // validation and one write for many versions instead of one per version.
+      s.lagging.add(to);
+    } else {
+      send(cx, to, { kind: 'confirm', block: s.block, from: s.config.self, chosen: { version, origin, value } });
+    }
   }
+  if (s.lagging.size > 0 && s.laggardsAt === undefined) s.laggardsAt = env.now + s.timing.laggardMs;
+  s.responsive = [...w.accepted];
   s.write = { kind: 'idle' };
   s.attempts = 0;
   adoptKnown(cx, { origin, value }, w.ballot);

@@ -37,10 +37,18 @@ export interface ProposerTiming {
   /** A read that sees an unfinished value re-reads after this, `readRetries` times, before finishing it itself. */
   readonly readRetryMs: number;
   readonly readRetries: number;
+  /**
+   * Thrifty accepts: a value goes first to a phase-2-sized set of the quorum (the members that answered first last
+   * time), and to the rest only if that set has not accepted it after this long.
+   */
+  readonly widenMs: number;
+  /** Members left out of accepts learn the latest chosen value at most this long after falling behind. */
+  readonly laggardMs: number;
 }
 
 export const DEFAULT_TIMING: ProposerTiming = {
   resendMs: 50, resendMsMax: 1000, backoffMs: 10, backoffMsMax: 500, opTimeoutMs: 15_000, readRetryMs: 10, readRetries: 2,
+  widenMs: 10, laggardMs: 50,
 };
 
 export interface ProposerConfig<R extends Versioned, T> {
@@ -57,6 +65,11 @@ export interface ProposerConfig<R extends Versioned, T> {
    * checker-can-fail test sets both to 1 to prove the checker sees the result.
    */
   readonly phaseSizes?: (quorum: Quorum) => PhaseSizes;
+  /**
+   * Send accepts to a phase-2-sized set first (default true): with R = 3 one acceptor in three does no work per
+   * write (no validation, no fsync) and catches up in batches. False: every accept goes to the whole quorum.
+   */
+  readonly thrifty?: boolean;
 }
 
 export interface ProposerEnv {
@@ -138,6 +151,11 @@ export interface ProposerState<R extends Versioned, T> {
   /** Origins of versions learned chosen (recent ones): the direct evidence of whether our value won. */
   readonly learned: Map<number, Ballot>;
   highest: Ballot;
+  /** Members in the order they accepted the last value we saw chosen: the first ones get the next accept. */
+  responsive: readonly NodeId[];
+  /** Members that did not accept the latest value we saw chosen, and when they are sent it (laggardMs after). */
+  readonly lagging: Set<NodeId>;
+  laggardsAt: number | undefined;
   /** Phase 1 done at `ballot` on `quorum`: skip prepare until someone preempts us or the quorum changes. */
   leader: { readonly ballot: Ballot; readonly quorum: Quorum } | undefined;
   queue: PendingWrite<T>[];

@@ -40,7 +40,7 @@ import { unreachable } from '../base/assert.js';
 import { ShoalError } from '../base/errors.js';
 import { ZERO_BALLOT, type Ballot } from './ballot.js';
 import type { ProposerEffect } from './effects.js';
-import { onAccepted, onNack, onPromise, onWrongQuorum, resendWrite, settleLimbo, startInstance } from './instance.js';
+import { catchUpLaggards, onAccepted, onNack, onPromise, onWrongQuorum, resendWrite, settleLimbo, startInstance } from './instance.js';
 import type { AcceptorReply, BlockKey, Versioned } from './messages.js';
 import { normalizeQuorum, type Quorum } from './quorum.js';
 import { onReadReply, resendRead, startReadRound } from './read.js';
@@ -81,7 +81,7 @@ export function createProposer<R extends Versioned, T>(
 ): ProposerState<R, T> {
   return {
     config, block, timing: { ...DEFAULT_TIMING, ...config.timing }, initialQuorum: normalizeQuorum(quorum),
-    known: undefined, learned: new Map(), highest: usedBelow, leader: undefined, queue: [], mine: undefined, limbo: [],
+    known: undefined, learned: new Map(), highest: usedBelow, responsive: [], lagging: new Set(), laggardsAt: undefined, leader: undefined, queue: [], mine: undefined, limbo: [],
     write: { kind: 'idle' }, finishAt: undefined, attempts: 0,
     reads: { queue: [], round: undefined, retries: 0, retryAt: undefined, nextId: 1 },
     timer: undefined, nextTimerId: 1,
@@ -114,7 +114,7 @@ export function proposerStep<R extends Versioned, T>(
 
 /** True when nothing is queued or in flight: the driver may drop this state (keeping `known` as a cache if it likes). */
 export function proposerIdle<R extends Versioned, T>(state: ProposerState<R, T>): boolean {
-  return state.queue.length === 0 && state.mine === undefined && state.limbo.length === 0 && state.write.kind === 'idle'
+  return state.queue.length === 0 && state.laggardsAt === undefined && state.mine === undefined && state.limbo.length === 0 && state.write.kind === 'idle'
     && state.reads.queue.length === 0 && state.reads.round === undefined;
 }
 
@@ -161,6 +161,7 @@ function onTimeout<R extends Versioned, T>(cx: Cx<R, T>): void {
   if ((w.kind === 'preparing' || w.kind === 'accepting') && w.resendAt <= env.now) resendWrite(cx);
   const round = s.reads.round;
   if (round !== undefined && round.resendAt <= env.now) resendRead(cx);
+  if (s.laggardsAt !== undefined && s.laggardsAt <= env.now) catchUpLaggards(cx);
   if (s.reads.retryAt !== undefined && s.reads.retryAt <= env.now) s.reads.retryAt = undefined;
 }
 
@@ -224,6 +225,7 @@ function rearm<R extends Versioned, T>(cx: Cx<R, T>): void {
   if (w.kind === 'backoff') at = Math.min(at, w.until);
   if (w.kind === 'preparing' || w.kind === 'accepting') at = Math.min(at, w.resendAt);
   if (s.reads.round !== undefined) at = Math.min(at, s.reads.round.resendAt);
+  if (s.laggardsAt !== undefined) at = Math.min(at, s.laggardsAt);
   if (s.reads.retryAt !== undefined && (s.reads.queue.length > 0 || s.limbo.length > 0)) at = Math.min(at, s.reads.retryAt);
   for (const p of s.queue) if (!p.done) at = Math.min(at, p.deadline);
   for (const op of [s.mine, ...s.limbo].flatMap((batch) => batch?.ops ?? [])) if (!op.pending.done) at = Math.min(at, op.pending.deadline);

@@ -26,10 +26,16 @@ class Cluster {
   refuse: (acceptor: string, next: Rec) => ShoalError | undefined = () => undefined;
   readonly random = new Random('proposer-test');
 
+  /** Every accept to the whole quorum (false) or to a majority first (the default). */
+  thrifty = true;
+
   proposer(id: string): ProposerState<Rec, number> {
     let state = this.proposers.get(id);
     if (state === undefined) {
-      state = createProposer({ self: id, proposerId: `${id}#1`, codec, timing: { resendMs: 10, backoffMs: 5, opTimeoutMs: 1000 } }, 'x', Q);
+      state = createProposer({
+        self: id, proposerId: `${id}#1`, codec, thrifty: this.thrifty,
+        timing: { resendMs: 10, backoffMs: 5, opTimeoutMs: 1000, widenMs: 2, laggardMs: 20 },
+      }, 'x', Q);
       this.proposers.set(id, state);
     }
     return state;
@@ -90,7 +96,34 @@ test('the first write prepares; later ones skip prepare (one round trip) and con
   t.like(c.outcomes.get(2), { status: 'ok', version: 2, content: 11 });
   const kinds = c.kinds();
   t.false(kinds.includes('prepare'), 'no prepare on the fast path');
-  t.is(kinds.filter((k) => k === 'accept').length, 3);
+  t.is(kinds.filter((k) => k === 'accept').length, 2, 'thrifty: to a majority only');
+});
+
+test('thrifty accepts: a silent member is replaced after widenMs, and the one left out catches up within laggardMs', (t) => {
+  const c = new Cluster();
+  c.submit('p', { kind: 'update', id: 1, apply: create(0) });
+  c.settle();
+  c.submit('p', { kind: 'update', id: 2, apply: add(1) });
+  c.settle();
+  const state = c.proposer('p');
+  const [first, second] = state.responsive;
+  const left = Q.find((id) => !state.responsive.slice(0, 2).includes(id)) as string;
+  t.true(first !== undefined && second !== undefined);
+  t.true((c.acceptors.get(left)?.chosen?.value.version ?? 0) < 2, 'the member left out has not seen version 2 yet');
+  c.now += 25;
+  c.fire('p');
+  c.settle();
+  t.is(c.acceptors.get(left)?.chosen?.value.version, 2, 'caught up after laggardMs');
+  // One of the two goes silent: the next accept waits widenMs, then goes to the third, which accepts.
+  c.drop = (to) => to === first;
+  c.submit('p', { kind: 'update', id: 3, apply: add(1) });
+  c.settle();
+  t.false(c.outcomes.has(3));
+  c.now += 5;
+  c.fire('p');
+  c.settle();
+  t.like(c.outcomes.get(3), { status: 'ok', version: 3, content: 2 });
+  t.deepEqual(new Set(c.proposer('p').responsive), new Set([second, left]), 'the next accepts go to the two that answered');
 });
 
 test('ops queued meanwhile share one instance, applied in order', (t) => {
@@ -104,7 +137,7 @@ test('ops queued meanwhile share one instance, applied in order', (t) => {
   t.deepEqual([2, 3, 4, 5, 6].map((id) => c.outcomes.get(id)), [1, 2, 3, 4, 5].map((content) => ({ status: 'ok', version: 1, content })));
   t.is(c.outcomes.get(7)?.status, 'failed', 'create on an existing block: Exists');
   t.is((c.outcomes.get(7) as { error: ShoalError }).error.kind, 'Exists');
-  t.is(c.kinds().filter((k) => k === 'accept').length, 3, 'one accept round for the whole batch');
+  t.is(c.kinds().filter((k) => k === 'accept').length, 2, 'one accept round (to a majority) for the whole batch');
   t.is(c.acceptors.get('a')?.accepted?.value.data ?? c.acceptors.get('a')?.chosen?.value.data, 5);
 });
 
@@ -140,6 +173,7 @@ test('an op that no longer applies fails with its typed error, once its base is 
 
 test('a late refusal of the previous version is not taken for the value in flight at the same ballot', (t) => {
   const c = new Cluster();
+  c.thrifty = false;
   c.submit('p', { kind: 'update', id: 1, apply: create(0) });
   c.settle();
   // c refuses version 2 (its own check), a and b take it: chosen. c's nack is held back until version 3, at the
