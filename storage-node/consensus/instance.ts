@@ -189,7 +189,11 @@ export function onNack<R extends Versioned, T>(cx: Cx<R, T>, m: NackMessage<R>):
       const error = new ShoalError(m.error?.kind ?? 'Invalid', m.error?.message ?? 'refused by an acceptor', { subject: 'block' });
       // Unavailable: this acceptor cannot check the value yet, and others may have taken it. Only a refusal that
       // every node holding the predecessor would give proves that the value cannot be chosen.
-      if (error.kind === 'Unavailable') return loseBallot(cx);
+      if (error.kind === 'Unavailable') {
+        // Treat it as silence: the value goes at once to the members not asked yet.
+        for (const to of w.quorum) if (to !== m.from && !w.accepted.has(to)) sendAccept(cx, w, to);
+        return;
+      }
       return refused(cx, w, error);
     }
   }
@@ -351,9 +355,14 @@ function buildBatch<R extends Versioned, T>(cx: Cx<R, T>, ballot: Ballot): Batch
   for (const pending of taken) {
     let result: OpResult<T>;
     if (pending.op.kind === 'reconfigure') {
-      const next = attempt(() => normalizeQuorum((pending.op as { quorum: Quorum }).quorum));
+      const { quorum: wanted, from } = pending.op;
+      const next = attempt(() => normalizeQuorum(wanted));
       if (content === undefined) result = { error: new ShoalError('NotFound', 'no block to move', { subject: 'block' }) };
       else if (isShoalError(next)) result = { error: next };
+      else if (from !== undefined && !sameQuorum(normalizeQuorum(from), quorum)) {
+        // Replayed on a block that moved meanwhile: the planned change may no longer be one member.
+        result = { error: new ShoalError('Conflict', `the block's quorum is no longer the one the move was planned from`, { subject: 'block' }) };
+      }
       else { quorum = next; changed = true; result = { content } }
     } else {
       const apply = pending.op.apply;

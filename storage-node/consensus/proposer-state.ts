@@ -21,7 +21,8 @@ export type UpdateFn<T> = (current: T | undefined) => T | ShoalError;
 export type ClientOp<T> =
   | { readonly kind: 'update'; readonly id: OpId; readonly apply: UpdateFn<T>; readonly timeoutMs?: number }
   | { readonly kind: 'read'; readonly id: OpId; readonly ifNewerThan?: number; readonly timeoutMs?: number }
-  | { readonly kind: 'reconfigure'; readonly id: OpId; readonly quorum: Quorum; readonly timeoutMs?: number };
+  /** `from`: the quorum the caller planned the move from; when the block has moved on since, the op fails with Conflict. */
+  | { readonly kind: 'reconfigure'; readonly id: OpId; readonly quorum: Quorum; readonly from?: Quorum; readonly timeoutMs?: number };
 
 export type WriteOp<T> = Extract<ClientOp<T>, { kind: 'update' | 'reconfigure' }>;
 

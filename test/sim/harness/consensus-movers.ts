@@ -83,7 +83,7 @@ class MoverHost {
     const added = cx.random.pick(outside.filter(isUp).length > 0 ? outside.filter(isUp) : outside);
     const next = [...quorum.filter((id) => id !== removed), added].sort();
     count(cx.tally, 'move');
-    this.#proposerNow().submit(block, { kind: 'reconfigure', id: `move-${this.#nextOp++}`, quorum: next, timeoutMs: this.options.timeoutMs });
+    this.#proposerNow().submit(block, { kind: 'reconfigure', id: `move-${this.#nextOp++}`, quorum: next, from: quorum, timeoutMs: this.options.timeoutMs });
   }
 
   stop(): void {
