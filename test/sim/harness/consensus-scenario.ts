@@ -34,6 +34,8 @@ export interface ScenarioOptions {
   readonly reconfigurations?: readonly { readonly atMs: number; readonly block: string; readonly quorum: Quorum }[];
   /** Repair's quorum movers on every acceptor's host, and acceptors that distrust node keys after a restart. */
   readonly movers?: MoverOptions;
+  /** The clients' proposers send accepts to a majority first (ProposerConfig.thrifty). */
+  readonly thrifty?: boolean;
   readonly simMsMax?: number;
 }
 
@@ -136,7 +138,8 @@ function proposerNode(run: Run, id: string, timing: Partial<ProposerTiming>, onC
   const { options } = run;
   const phaseSizes = options.phaseSizes === undefined ? {} : { phaseSizes: options.phaseSizes };
   return new SimProposerNode<SimRecord, number>(
-    { self: id, proposerId: `${id}#1`, codec: simCodec, timing: { ...SIM_TIMING, ...options.timing, ...timing }, ...phaseSizes },
+    { self: id, proposerId: `${id}#1`, codec: simCodec, timing: { ...SIM_TIMING, ...options.timing, ...timing }, ...phaseSizes,
+      ...(options.thrifty === undefined ? {} : { thrifty: options.thrifty }) },
     run.clock, run.network, run.root.fork(`proposer/${id}`), parseSimRecord, () => options.quorum, onComplete, run.tally);
 }
 

@@ -7,11 +7,13 @@ import { FIVE, replayLine, runAndCheck, seedsToRun, standardOptions } from '../h
 
 const FILE = 'dist/test/sim/scenarios/repair-movers.test.js';
 
-for (const seed of seedsToRun(['1', '2', '3'], 1)) {
-  test(`quorum moves by every node's repair under crashes, partitions and distrust: seed ${seed}`, (t) => {
+// Seed 1 failed before a nack named the value it refused (a late refusal failed the ops of a value then chosen).
+for (const [seed, thrifty] of seedsToRun(['1', '2', '3'], 1).flatMap((seed) => [[seed, false], [seed, true]] as const)) {
+  test(`quorum moves by every node's repair under crashes, partitions and distrust${thrifty ? ', thrifty accepts' : ''}: seed ${seed}`, (t) => {
     const verdict = runAndCheck(standardOptions(seed, {
       acceptors: FIVE,
       quorum: ['a1', 'a2', 'a3'],
+      thrifty,
       movers: { everyMs: 60, distrustMs: 300, orderlyRatio: 0.7, timeoutMs: 2000 },
     }));
     t.log(verdict.summary, [...verdict.result.tally].filter(([k]) => k.startsWith('move')).map(([k, n]) => `${k} ${n}`).join(', '));
