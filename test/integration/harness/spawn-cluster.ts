@@ -79,7 +79,24 @@ export class TestCluster {
     return cluster;
   }
 
+  /**
+   * A new node on free ports. A port asked of the kernel is free only until someone else takes it (another test's
+   * connection can land on it before the node listens), so a start that finds its port taken is tried again on new ones.
+   */
   async addNode(spec: NodeSpec): Promise<RunningNode> {
+    for (let attempt = 1; ; attempt++) {
+      const before = this.nodes.length;
+      try {
+        return await this.#addNodeOnce(spec);
+      } catch (err) {
+        const taken = err instanceof Error && err.message.includes('EADDRINUSE');
+        if (!taken || attempt >= 5) throw err;
+        for (const node of this.nodes.splice(before)) await node.proxy?.close();
+      }
+    }
+  }
+
+  async #addNodeOnce(spec: NodeSpec): Promise<RunningNode> {
     const port = await freePort();
     const index = this.nodes.length;
     const listenPort = this.#proxied ? await freePort() : port;
