@@ -71,7 +71,7 @@ export class TestCluster {
     await initClusterDir(cluster.clusterDir, 'test');
     try {
       for (const spec of specs) await cluster.addNode(spec);
-      await cluster.waitUntil(async () => (await cluster.agreedAlive()) === specs.length, 30_000, 'all nodes see each other alive');
+      await cluster.waitUntil(async () => (await cluster.agreedAlive()) === specs.length, 60_000, 'all nodes see each other alive');
     } catch (err) {
       await cluster.stop();
       throw err;
