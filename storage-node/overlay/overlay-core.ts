@@ -86,6 +86,7 @@ class Core implements OverlayCore {
   #nextGossipMs = Number.POSITIVE_INFINITY;
   #nextSyncMs = 0;
   #nextReconnectMs = 0;
+  #nextStrangerPullMs = 0;
   #joinSeed: string | undefined;
   #nextJoinMs = 0;
   #leaveDeadlineMs: number | undefined;
@@ -187,8 +188,26 @@ class Core implements OverlayCore {
       return;
     }
     if (message.kind === 'join') return this.#onJoin(from, message.record);
+    this.#state.table.heard(message.src, this.#now);
+    const droppedBefore = this.#stats.dropped;
+    this.#dispatch(from, message);
+    const probedUs = message.kind === 'ping' || message.kind === 'ping-req' || message.kind === 'gossip';
+    if (probedUs && this.#stats.dropped === droppedBefore && this.#state.table.get(message.src) === undefined) this.#pullFromStranger(from);
+  }
+
+  /**
+   * A member that talks to us knows us while we do not know it: the news of its join passed us by (gossip
+   * sends each record a bounded number of times). Rather than wait up to syncIntervalMs for a random
+   * anti-entropy round, compare digests with it now, at most once per probe interval.
+   */
+  #pullFromStranger(from: string): void {
+    if (this.#now < this.#nextStrangerPullMs) return;
+    this.#nextStrangerPullMs = this.#now + this.#config.probeIntervalMs;
+    this.#send(from, this.#antiEntropy.digest(this.self.id));
+  }
+
+  #dispatch(from: string, message: Exclude<OverlayMessage, { kind: 'join' }>): void {
     const state = this.#state;
-    state.table.heard(message.src, this.#now);
     switch (message.kind) {
       case 'ping':
         state.learnTuples(message.updates, 'gossip', this.#now);
