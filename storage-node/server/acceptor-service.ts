@@ -112,7 +112,7 @@ export class AcceptorService {
           const entries = this.#unwritten;
           this.#unwritten = new Map();
           Promise.all([previous, this.#store.persist(entries)]).then(() => {
-            // Only with no transaction behind this one may cached states be dropped: they are all readable from LMDB.
+            // Only with no group commit behind this one may cached states be dropped: the store has them all.
             if (this.#durable === written) this.#trimCache();
             resolve();
           }, (err: unknown) => {

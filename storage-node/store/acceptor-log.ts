@@ -1,0 +1,159 @@
+// The acceptor's write-ahead log: a preallocated file of checksummed records, one per group commit, each written
+// with O_DSYNC at the end of the last. A group commit then costs one write and one device flush: the file's blocks
+// were written (with zeros) when it was made, so overwriting them changes no metadata and fdatasync has no journal
+// to commit. An LMDB commit takes two flushes (its pages, then its meta page), and on a shared disk every flush waits
+// for the others'. The states themselves are checkpointed into LMDB behind the log (see acceptor-store.ts).
+//
+// The file is used from its start to its end and then again from its start, once everything in it is checkpointed.
+// Records carry a log sequence number (LSN) that only grows: reading from the start, the records of the current pass
+// are the run of valid records with consecutive LSNs; a record left from an earlier pass has a lower LSN, and a torn
+// one (a crash inside its write, so never acknowledged) fails its checksum, and either ends the run.
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { assert } from '../base/assert.js';
+
+const MAGIC = 0x53484c47;
+/** magic u32, payload length u32, LSN u64, CRC-32 u32 of the 16 bytes before it and of the payload; little-endian. */
+const HEADER_BYTES = 20;
+const ZERO_CHUNK_BYTES = 1 << 20;
+/** A log smaller than this could hold too few group commits between checkpoints to be worth having. */
+export const ACCEPTOR_LOG_BYTES_MIN = 64 * 1024;
+
+export interface LogRecord {
+  readonly lsn: number;
+  readonly payload: Buffer;
+}
+
+export class AcceptorLog {
+  /** Fixed when the file is made; an existing file keeps its size. */
+  readonly capacityBytes: number;
+  readonly #fd: number;
+  #offset = 0;
+  #nextLsn = 1;
+  readonly #header = Buffer.alloc(HEADER_BYTES);
+
+  private constructor(fd: number, capacityBytes: number) {
+    this.#fd = fd;
+    this.capacityBytes = capacityBytes;
+  }
+
+  /**
+   * Opens the log at `path` (making it, `capacityBytes` of zeros, if it is missing) and returns the records of its
+   * current pass. Nothing is written until `rewind` says where the next pass starts.
+   */
+  static open(path: string, capacityBytes: number): { log: AcceptorLog; records: LogRecord[] } {
+    assert(Number.isSafeInteger(capacityBytes) && capacityBytes >= ACCEPTOR_LOG_BYTES_MIN, `an acceptor log holds at least ${ACCEPTOR_LOG_BYTES_MIN} bytes`);
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDWR | constants.O_DSYNC);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      makeZeroFile(path, capacityBytes);
+      fd = openSync(path, constants.O_RDWR | constants.O_DSYNC);
+    }
+    try {
+      const size = fstatSync(fd).size;
+      assert(size >= ACCEPTOR_LOG_BYTES_MIN, `acceptor log ${path} is ${size} bytes, shorter than any this store makes`);
+      const log = new AcceptorLog(fd, size);
+      return { log, records: log.#scan() };
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** The LSN of the last record written, or the one before the next pass's first. */
+  get lastLsn(): number {
+    return this.#nextLsn - 1;
+  }
+
+  /** Whether a record of `payloadBytes` fits after the last one; false means: checkpoint, then rewind. */
+  fits(payloadBytes: number): boolean {
+    return this.#offset + HEADER_BYTES + payloadBytes <= this.capacityBytes;
+  }
+
+  /** Whether a record of `payloadBytes` fits in the log at all. */
+  fitsEmpty(payloadBytes: number): boolean {
+    return HEADER_BYTES + payloadBytes <= this.capacityBytes;
+  }
+
+  /** Writes one record and returns once it is on disk (O_DSYNC); returns its LSN. */
+  append(payload: Buffer): number {
+    assert(this.fits(payload.length), 'an acceptor log record is appended only where it fits');
+    const lsn = this.#nextLsn;
+    const header = this.#header;
+    header.writeUInt32LE(MAGIC, 0);
+    header.writeUInt32LE(payload.length, 4);
+    header.writeBigUInt64LE(BigInt(lsn), 8);
+    header.writeUInt32LE(crc32(payload, crc32(header.subarray(0, 16))), 16);
+    // One write, so one flush: header and payload go out together.
+    writeFully(this.#fd, Buffer.concat([header, payload]), this.#offset);
+    this.#offset += HEADER_BYTES + payload.length;
+    this.#nextLsn = lsn + 1;
+    return lsn;
+  }
+
+  /** Starts the next pass at the file's start. Only once every record written so far is checkpointed. */
+  rewind(nextLsn: number = this.#nextLsn): void {
+    assert(nextLsn >= this.#nextLsn, 'log sequence numbers never go back');
+    this.#offset = 0;
+    this.#nextLsn = nextLsn;
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  #scan(): LogRecord[] {
+    const file = Buffer.allocUnsafe(this.capacityBytes);
+    let read = 0;
+    while (read < file.length) {
+      const n = readSync(this.#fd, file, read, file.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    const records: LogRecord[] = [];
+    let offset = 0;
+    let lsn = 0;
+    while (offset + HEADER_BYTES <= read) {
+      if (file.readUInt32LE(offset) !== MAGIC) break;
+      const length = file.readUInt32LE(offset + 4);
+      if (length > read - offset - HEADER_BYTES) break;
+      const recordLsn = Number(file.readBigUInt64LE(offset + 8));
+      if (!Number.isSafeInteger(recordLsn) || recordLsn < 1 || (records.length > 0 && recordLsn !== lsn + 1)) break;
+      const payload = file.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
+      if (file.readUInt32LE(offset + 16) !== crc32(payload, crc32(file.subarray(offset, offset + 16)))) break;
+      records.push({ lsn: recordLsn, payload: Buffer.from(payload) });
+      lsn = recordLsn;
+      offset += HEADER_BYTES + length;
+    }
+    this.#nextLsn = lsn + 1;
+    return records;
+  }
+}
+
+/** Writes the zeros beside the final name and renames, so a crash never leaves a short log behind. */
+function makeZeroFile(path: string, bytes: number): void {
+  const partial = `${path}.partial`;
+  const fd = openSync(partial, 'w');
+  try {
+    const zeros = Buffer.alloc(Math.min(ZERO_CHUNK_BYTES, bytes));
+    for (let offset = 0; offset < bytes; offset += zeros.length) writeFully(fd, zeros.subarray(0, Math.min(zeros.length, bytes - offset)), offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(partial, path);
+  const dir = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+function writeFully(fd: number, data: Buffer, position: number): void {
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position + done);
+}

@@ -1,0 +1,89 @@
+// Goal: the acceptor log gives back exactly the records of its current pass: in order, none torn, none left over
+// from an earlier pass. Method: real files in a temporary directory; a torn write is made by overwriting bytes of
+// the last record, a pass over older records by rewinding and writing fewer, shorter records.
+import test from 'ava';
+import { openSync, closeSync, statSync, writeSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ACCEPTOR_LOG_BYTES_MIN, AcceptorLog } from '../../../../storage-node/store/acceptor-log.js';
+
+const CAPACITY = ACCEPTOR_LOG_BYTES_MIN;
+const HEADER = 20;
+
+async function logPath(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-acceptor-log-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return join(dir, 'consensus.log');
+}
+
+const payload = (n: number, bytes = 100): Buffer => Buffer.alloc(bytes, n % 256);
+
+test('a new log is made at its full size, and records come back after a reopen, in order, with their LSNs', async (t) => {
+  const path = await logPath(t);
+  const first = AcceptorLog.open(path, CAPACITY);
+  t.deepEqual(first.records, [], 'a new log holds nothing');
+  t.is(statSync(path).size, CAPACITY, 'written out to its size at once, so later writes change no metadata');
+  first.log.rewind(1);
+  const lsns = [1, 2, 3].map((n) => first.log.append(payload(n)));
+  t.deepEqual(lsns, [1, 2, 3]);
+  first.log.close();
+
+  const again = AcceptorLog.open(path, 2 * CAPACITY);
+  t.is(again.log.capacityBytes, CAPACITY, 'an existing log keeps its size');
+  t.deepEqual(again.records.map((r) => r.lsn), [1, 2, 3]);
+  t.deepEqual(again.records.map((r) => r.payload), [payload(1), payload(2), payload(3)]);
+  t.is(again.log.lastLsn, 3);
+  again.log.close();
+});
+
+test('a torn last record is dropped and the records before it are kept', async (t) => {
+  const path = await logPath(t);
+  const { log } = AcceptorLog.open(path, CAPACITY);
+  log.rewind(1);
+  for (let n = 1; n <= 3; n++) log.append(payload(n));
+  log.close();
+  // The third record's payload half written: its second half still holds the zeros the file was made with.
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(50), 0, 50, 2 * (HEADER + 100) + HEADER + 50);
+  closeSync(fd);
+
+  const again = AcceptorLog.open(path, CAPACITY);
+  t.deepEqual(again.records.map((r) => r.lsn), [1, 2]);
+  again.log.close();
+});
+
+test('after a rewind, records of the earlier pass beyond the new last record are not read back', async (t) => {
+  const path = await logPath(t);
+  const { log } = AcceptorLog.open(path, CAPACITY);
+  log.rewind(1);
+  for (let n = 1; n <= 10; n++) log.append(payload(n, 300));
+  log.rewind();
+  // Fewer and shorter records: the earlier pass's records 4..10 (and the tail of 3) are still in the file after them.
+  for (let n = 11; n <= 13; n++) log.append(payload(n, 250));
+  log.close();
+
+  const again = AcceptorLog.open(path, CAPACITY);
+  t.deepEqual(again.records.map((r) => r.lsn), [11, 12, 13]);
+  t.deepEqual(again.records.map((r) => r.payload), [payload(11, 250), payload(12, 250), payload(13, 250)]);
+  again.log.close();
+});
+
+test('fits says when the log must be checkpointed and rewound, and LSNs never go back', async (t) => {
+  const path = await logPath(t);
+  const { log } = AcceptorLog.open(path, CAPACITY);
+  log.rewind(5);
+  const big = CAPACITY / 2;
+  t.true(log.fits(big - HEADER));
+  log.append(payload(1, big - HEADER));
+  t.true(log.fits(big - HEADER), 'exactly the rest of the file');
+  log.append(payload(2, big - HEADER));
+  t.false(log.fits(0), 'full');
+  t.true(log.fitsEmpty(CAPACITY - HEADER));
+  t.false(log.fitsEmpty(CAPACITY - HEADER + 1), 'no record is larger than the log');
+  t.throws(() => log.append(payload(3, 1)), { message: /where it fits/ });
+  t.throws(() => log.rewind(3), { message: /never go back/ });
+  log.rewind();
+  t.is(log.append(payload(3)), 7);
+  log.close();
+});
