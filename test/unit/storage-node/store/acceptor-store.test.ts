@@ -6,7 +6,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -83,18 +83,22 @@ test('a log passed over many times, and a state larger than the whole log, keep 
   t.is(again.listBlocks({ limit: 100 }).length, 38);
 });
 
-// The child persists one state per block per round and prints each round once its persist resolved; then it is
-// killed. Every printed round must be there after the reopen: a kill loses at most what was never acknowledged.
+// The child persists one state per block per round and, once its persist resolved, writes the round to a file of
+// acknowledgements (a plain write: the page cache outlives the process, and unlike a pipe to the parent nothing is
+// still in flight when it dies); then it is killed. Every acknowledged round must be there after the reopen: a kill
+// loses at most what was never acknowledged.
 // Block `early` is written in the first rounds only, so its state is in LMDB or nowhere after the log's first pass.
-const CHILD = (storeUrl: string, path: string, logBytes: number, checkpointMs: number): string => `
+const CHILD = (storeUrl: string, path: string, acks: string, logBytes: number, checkpointMs: number): string => `
+import { openSync, writeSync } from 'node:fs';
 import { openLmdbAcceptorStore } from ${JSON.stringify(storeUrl)};
+const acks = openSync(${JSON.stringify(acks)}, 'a');
 const store = await openLmdbAcceptorStore(${JSON.stringify(path)}, { logBytes: ${logBytes}, checkpointMs: ${checkpointMs} });
 for (let round = 1; ; round++) {
   const entries = new Map();
   for (let b = 0; b < 5; b++) entries.set('b' + b, { promised: round, value: Buffer.alloc(round % 7 === 0 ? 3000 : 500, round % 256) });
   if (round <= 3) entries.set('early', { promised: round });
   await store.persist(entries);
-  process.stdout.write(round + '\\n');
+  writeSync(acks, round + '\\n');
 }
 `;
 
@@ -105,17 +109,18 @@ for (const { name, logBytes, checkpointMs } of [
   test(`a store killed with SIGKILL mid-write keeps every acknowledged state, ${name}`, async (t) => {
     const path = await tempDir(t);
     const storeUrl = pathToFileURL(resolve('dist/storage-node/store/acceptor-store.js')).href;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD(storeUrl, path, logBytes, checkpointMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let acknowledged = 0;
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const lines = output.split('\n');
-      output = lines.pop() ?? '';
-      for (const line of lines) acknowledged = Number(line);
-      if (acknowledged >= 400 && child.exitCode === null) child.kill('SIGKILL');
-    });
-    const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+    const acks = `${path}.acks`;
+    await writeFile(acks, '');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD(storeUrl, path, acks, logBytes, checkpointMs)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const lastAcknowledged = async (): Promise<number> => Number((await readFile(acks, 'utf8')).trimEnd().split('\n').pop() || 0);
+    const poll = setInterval(() => {
+      void lastAcknowledged().then((round) => {
+        if (round >= 400 && child.exitCode === null) child.kill('SIGKILL');
+      });
+    }, 10);
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    clearInterval(poll);
+    const acknowledged = await lastAcknowledged();
     t.is(signal, 'SIGKILL', `the child died of the kill, not on its own (exit ${code})`);
     t.true(acknowledged >= 400);
     const again = await openLmdbAcceptorStore<FakeState>(path);
