@@ -74,7 +74,7 @@ export class MutableBlocks {
 
   /** Moves a block to another quorum (a version like any other); the content is unchanged. */
   async reconfigure(address: Address, quorum: Quorum, options: OpOptions = {}): Promise<number> {
-    const outcome = await this.#options.driver.submit(addressHex(address), this.#config(this.#ownerCodec(address, undefined)), this.#options.placement(address), {
+    const outcome = await this.#options.driver.submit(addressHex(address), this.#config(this.#ownerCodec(address, undefined)), () => this.#options.placement(address), {
       kind: 'reconfigure', quorum, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
     return settled(outcome, address).version;
@@ -99,7 +99,7 @@ export class MutableBlocks {
   }
 
   async #write<T>(address: Address, codec: Codec<T>, apply: UpdateFn<T>, options: OpOptions, quorum?: Quorum): Promise<BlockVersion<T>> {
-    const outcome = await this.#options.driver.submit(addressHex(address), this.#config(codec), quorum ?? this.#options.placement(address), {
+    const outcome = await this.#options.driver.submit(addressHex(address), this.#config(codec), () => quorum ?? this.#options.placement(address), {
       kind: 'update', apply, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
     const { version, content } = settled(outcome, address);
@@ -108,7 +108,7 @@ export class MutableBlocks {
   }
 
   #submitRead<T>(address: Address, codec: Codec<T>, options: OpOptions & { ifNewerThan?: number }): Promise<Outcome<T>> {
-    return this.#options.driver.submit(addressHex(address), this.#config(codec), this.#options.placement(address), {
+    return this.#options.driver.submit(addressHex(address), this.#config(codec), () => this.#options.placement(address), {
       kind: 'read',
       ...(options.ifNewerThan === undefined ? {} : { ifNewerThan: options.ifNewerThan }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

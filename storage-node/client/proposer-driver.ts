@@ -47,14 +47,18 @@ export class ProposerDriver {
     this.#options = options;
   }
 
-  /** Runs one op on `block`; `quorum` is placement's answer, used until the block's own state says otherwise. */
-  submit<T>(block: string, config: ProposerConfig<R, T>, quorum: Quorum, op: DistributiveOmit<ClientOp<T>, 'id'>): Promise<Outcome<T>> {
+  /**
+   * Runs one op on `block`; `quorum` gives placement's answer, used until the block's own state says otherwise. It is
+   * asked only when this driver holds no proposer for the block: placement hashes every member, and a hot block's
+   * updates would pay for it each.
+   */
+  submit<T>(block: string, config: ProposerConfig<R, T>, quorum: () => Quorum, op: DistributiveOmit<ClientOp<T>, 'id'>): Promise<Outcome<T>> {
     const id = this.#nextOpId++;
     return new Promise((resolve) => {
       this.#waiting.set(id, resolve as (outcome: Outcome<unknown>) => void);
       let proposer = this.#proposers.get(block) as BlockProposer<T> | undefined;
       if (proposer === undefined) {
-        proposer = { state: createProposer(config, block, quorum, { round: this.#droppedRound, proposer: '' }), timer: undefined };
+        proposer = { state: createProposer(config, block, quorum(), { round: this.#droppedRound, proposer: '' }), timer: undefined };
         this.#proposers.set(block, proposer as BlockProposer<unknown>);
       }
       this.#step(block, { kind: 'submit', op: { ...op, id } as ClientOp<unknown> });

@@ -47,7 +47,7 @@ export class QuorumMover {
           return nextVersion(signer, previous, { quorum });
         },
       },
-    }, current, { kind: 'reconfigure', quorum: next, from: current, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
+    }, () => current, { kind: 'reconfigure', quorum: next, from: current, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
     switch (outcome.status) {
       case 'ok':
       case 'not-modified':

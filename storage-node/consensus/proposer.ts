@@ -92,9 +92,10 @@ export function proposerStep<R extends Versioned, T>(
   state: ProposerState<R, T>, input: ProposerInput<R, T>, env: ProposerEnv,
 ): ProposerStepResult<R, T> {
   const cx: Cx<R, T> = { s: state, env, out: [] };
+  let fresh: number | undefined;
   switch (input.kind) {
     case 'submit':
-      submit(cx, input.op);
+      fresh = submit(cx, input.op);
       break;
     case 'message':
       if (input.message.block === state.block) receive(cx, input.message);
@@ -108,7 +109,7 @@ export function proposerStep<R extends Versioned, T>(
       unreachable(input);
   }
   kick(cx);
-  rearm(cx);
+  rearm(cx, fresh);
   return { state, effects: cx.out };
 }
 
@@ -123,22 +124,25 @@ export function proposerKnown<R extends Versioned, T>(state: ProposerState<R, T>
   return { version: knownVersion(state), value: state.known?.value };
 }
 
-function submit<R extends Versioned, T>(cx: Cx<R, T>, op: ClientOp<T>): void {
+/** Queues the op; returns its deadline (undefined when it completed at once). */
+function submit<R extends Versioned, T>(cx: Cx<R, T>, op: ClientOp<T>): number | undefined {
   const { s, env } = cx;
   const deadline = env.now + (op.timeoutMs ?? s.timing.opTimeoutMs);
   if (op.kind === 'read') {
     const ifNewer = op.ifNewerThan === undefined ? {} : { ifNewerThan: op.ifNewerThan };
     s.reads.queue.push({ kind: 'read', id: op.id, ...ifNewer, deadline, done: false });
-    return;
+    return deadline;
   }
   if (op.kind === 'reconfigure') {
     try {
       normalizeQuorum(op.quorum);
     } catch (err) {
-      return complete(cx, op.id, { status: 'failed', error: err instanceof ShoalError ? err : new ShoalError('Invalid', String(err)) });
+      complete(cx, op.id, { status: 'failed', error: err instanceof ShoalError ? err : new ShoalError('Invalid', String(err)) });
+      return undefined;
     }
   }
   s.queue.push({ op, deadline, done: false });
+  return deadline;
 }
 
 function receive<R extends Versioned, T>(cx: Cx<R, T>, m: AcceptorReply<R>): void {
@@ -217,8 +221,14 @@ function kick<R extends Versioned, T>(cx: Cx<R, T>): void {
   startReadRound(cx);
 }
 
-/** Keeps one timer armed at the earliest moment something is due (a resend, a backoff's end, a deadline). */
-function rearm<R extends Versioned, T>(cx: Cx<R, T>): void {
+/**
+ * Keeps one timer armed at the earliest moment something is due (a resend, a backoff's end, a deadline). Op deadlines
+ * never change and a timer is only ever replaced by an earlier one, so while a timer is armed it is at or before every
+ * deadline it has seen: only `fresh`, the deadline of an op submitted in this step, can be earlier. The ops are walked
+ * only once the timer has fired (or before the first), which keeps a step O(1) in the queue's length: a hot block
+ * has thousands of ops queued, and every submit and every reply is a step.
+ */
+function rearm<R extends Versioned, T>(cx: Cx<R, T>, fresh: number | undefined): void {
   const { s, env } = cx;
   let at = Infinity;
   const w = s.write;
@@ -227,14 +237,21 @@ function rearm<R extends Versioned, T>(cx: Cx<R, T>): void {
   if (s.reads.round !== undefined) at = Math.min(at, s.reads.round.resendAt);
   if (s.laggardsAt !== undefined) at = Math.min(at, s.laggardsAt);
   if (s.reads.retryAt !== undefined && (s.reads.queue.length > 0 || s.limbo.length > 0)) at = Math.min(at, s.reads.retryAt);
+  if (s.timer === undefined) at = Math.min(at, earliestDeadline(s));
+  else if (fresh !== undefined) at = Math.min(at, fresh);
+  if (at === Infinity || (s.timer !== undefined && s.timer.at <= at)) return;
+  const timer = s.nextTimerId++;
+  s.timer = { id: timer, at };
+  cx.out.push({ kind: 'set-timer', block: s.block, timer, delayMs: Math.max(0, at - env.now) });
+}
+
+function earliestDeadline<R extends Versioned, T>(s: ProposerState<R, T>): number {
+  let at = Infinity;
   for (const p of s.queue) if (!p.done) at = Math.min(at, p.deadline);
   for (const op of [s.mine, ...s.limbo].flatMap((batch) => batch?.ops ?? [])) if (!op.pending.done) at = Math.min(at, op.pending.deadline);
   for (const waiter of [...s.reads.queue, ...(s.reads.round?.waiters ?? [])]) {
     if (waiter.kind === 'read') { if (!waiter.done) at = Math.min(at, waiter.deadline); }
     else for (const op of waiter.ops) if (!op.pending.done) at = Math.min(at, op.pending.deadline);
   }
-  if (at === Infinity || (s.timer !== undefined && s.timer.at <= at)) return;
-  const timer = s.nextTimerId++;
-  s.timer = { id: timer, at };
-  cx.out.push({ kind: 'set-timer', block: s.block, timer, delayMs: Math.max(0, at - env.now) });
+  return at;
 }
