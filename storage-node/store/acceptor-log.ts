@@ -17,6 +17,7 @@ const MAGIC = 0x53484c47;
 /** magic u32, payload length u32, LSN u64, CRC-32 u32 of the 16 bytes before it and of the payload; little-endian. */
 const HEADER_BYTES = 20;
 const ZERO_CHUNK_BYTES = 1 << 20;
+const ZERO_HEADER = Buffer.alloc(HEADER_BYTES);
 /** A log smaller than this could hold too few group commits between checkpoints to be worth having. */
 export const ACCEPTOR_LOG_BYTES_MIN = 64 * 1024;
 
@@ -87,8 +88,12 @@ export class AcceptorLog {
     header.writeUInt32LE(payload.length, 4);
     header.writeBigUInt64LE(BigInt(lsn), 8);
     header.writeUInt32LE(crc32(payload, crc32(header.subarray(0, 16))), 16);
-    // One write, so one flush: header and payload go out together.
-    writeFully(this.#fd, Buffer.concat([header, payload]), this.#offset);
+    // One write, so one flush: header, payload, and zeros where the next header goes. The zeros end the scan here:
+    // bytes left from an earlier pass are never parsed, so a record-shaped run inside an old payload (which a
+    // client chooses) cannot pass for the next record.
+    const end = this.#offset + HEADER_BYTES + payload.length;
+    const terminator = ZERO_HEADER.subarray(0, Math.min(HEADER_BYTES, this.capacityBytes - end));
+    writeFully(this.#fd, Buffer.concat([header, payload, terminator]), this.#offset);
     this.#offset += HEADER_BYTES + payload.length;
     this.#nextLsn = lsn + 1;
     return lsn;

@@ -83,6 +83,7 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
   /** Persists that wait for a checkpoint (the log is full): every later one queues behind them, in order. */
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
+  #closed = false;
 
   constructor(root: RootDatabase, db: Database<Buffer, string>, logDb: Database<Buffer, string>, log: AcceptorLog, checkpointMs: number) {
     this.#root = root;
@@ -98,6 +99,7 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
   }
 
   async persist(entries: ReadonlyMap<string, S>): Promise<void> {
+    if (this.#closed) throw new Error('the acceptor store is closed');
     if (entries.size === 0) return;
     const encoded: Encoded = [...entries].map(([block, state]) => [block, packr.pack(state)] as const);
     const payload = packr.pack(encoded);
@@ -129,6 +131,8 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     try {

@@ -135,3 +135,11 @@ for (const { name, logBytes, checkpointMs } of [
     t.deepEqual(again.load('early'), { promised: 3 }, 'a state written long before the kill, its log records since passed over');
   });
 }
+
+test('a persist after close is refused instead of written to a closed file', async (t) => {
+  const path = await tempDir(t);
+  const store = await openLmdbAcceptorStore<FakeState>(path);
+  await store.close();
+  await t.throwsAsync(store.persist(new Map([['b1', { promised: 1 }]])), { message: /closed/ });
+  await store.close();
+});
