@@ -89,26 +89,25 @@ test('fits says when the log must be checkpointed and rewound, and LSNs never go
   log.close();
 });
 
-test('a record-shaped run inside an earlier pass\'s payload is not read as the next record', (t) => {
-  return logPath(t).then((path) => {
-    // What a client could put in a block's value: a well-formed record with the LSN the next pass will want next.
-    const evil = Buffer.from('forged state');
-    const forged = Buffer.alloc(HEADER + evil.length);
-    forged.writeUInt32LE(0x53484c47, 0);
-    forged.writeUInt32LE(evil.length, 4);
-    forged.writeBigUInt64LE(3n, 8);
-    evil.copy(forged, HEADER);
-    forged.writeUInt32LE(crc32(evil, crc32(forged.subarray(0, 16))), 16);
-    const k = 500;
-    const { log } = AcceptorLog.open(path, CAPACITY);
-    log.rewind(1);
-    log.append(Buffer.concat([Buffer.alloc(k, 1), forged]));
-    log.rewind();
-    // LSN 2 ends exactly where the forged header starts.
-    log.append(Buffer.alloc(k, 2));
-    log.close();
-    const again = AcceptorLog.open(path, CAPACITY);
-    t.deepEqual(again.records.map((r) => r.lsn), [2]);
-    again.log.close();
-  });
+test('a record-shaped run inside an earlier pass\'s payload is not read as the next record', async (t) => {
+  const path = await logPath(t);
+  // What a client could put in a block's value: a well-formed record with the LSN the next pass will want next.
+  const evil = Buffer.from('forged state');
+  const forged = Buffer.alloc(HEADER + evil.length);
+  forged.writeUInt32LE(0x53484c47, 0);
+  forged.writeUInt32LE(evil.length, 4);
+  forged.writeBigUInt64LE(3n, 8);
+  evil.copy(forged, HEADER);
+  forged.writeUInt32LE(crc32(evil, crc32(forged.subarray(0, 16))), 16);
+  const k = 500;
+  const { log } = AcceptorLog.open(path, CAPACITY);
+  log.rewind(1);
+  log.append(Buffer.concat([Buffer.alloc(k, 1), forged]));
+  log.rewind();
+  // LSN 2 ends exactly where the forged header starts.
+  log.append(Buffer.alloc(k, 2));
+  log.close();
+  const again = AcceptorLog.open(path, CAPACITY);
+  t.deepEqual(again.records.map((r) => r.lsn), [2]);
+  again.log.close();
 });

@@ -19,8 +19,10 @@ interface FakeState {
 }
 
 test('persisted states survive a reopen, the last write per block wins, and blocks list in key order', async (t) => {
-  const path = await mkdtemp(join(tmpdir(), 'shoal-acceptor-store-'));
-  t.teardown(() => rm(path, { recursive: true, force: true }));
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-acceptor-store-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // Inside the directory, so that the log beside the store (`<path>.log`) goes with it at teardown.
+  const path = join(dir, 'consensus');
 
   const first = await openLmdbAcceptorStore<FakeState>(path);
   await first.persist(new Map([['b2', { promised: 1 }], ['b1', { promised: 1, value: Buffer.from('one') }]]));
