@@ -101,7 +101,7 @@ function propose<R extends Versioned, T>(cx: Cx<R, T>, ballot: Ballot, quorum: Q
 /** Who gets an accept first: all of the quorum, or (thrifty) a phase-2 set, quickest last time first. */
 function acceptTargets<R extends Versioned, T>(s: Cx<R, T>['s'], quorum: Quorum): readonly NodeId[] {
   const needed = phaseSizes(s, quorum).phase2;
-  if (s.config.thrifty !== true || needed >= quorum.length) return quorum;
+  if (s.config.thrifty === false || needed >= quorum.length) return quorum;
   const ordered = [...s.responsive.filter((id) => quorum.includes(id)), ...quorum.filter((id) => !s.responsive.includes(id))];
   return ordered.slice(0, needed);
 }
@@ -143,7 +143,7 @@ export function onAccepted<R extends Versioned, T>(cx: Cx<R, T>, m: AcceptedMess
 function onChosen<R extends Versioned, T>(cx: Cx<R, T>, w: Accepting<R>): void {
   const { s, env } = cx;
   const { version, origin, value } = w.proposal;
-  const thrifty = s.config.thrifty === true;
+  const thrifty = s.config.thrifty !== false;
   for (const to of w.quorum) {
     if (w.accepted.has(to)) {
       send(cx, to, { kind: 'confirm', block: s.block, from: s.config.self, chosen: { version, origin } });

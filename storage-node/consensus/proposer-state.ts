@@ -67,10 +67,11 @@ export interface ProposerConfig<R extends Versioned, T> {
    */
   readonly phaseSizes?: (quorum: Quorum) => PhaseSizes;
   /**
-   * Send accepts to a phase-2-sized set first (default false): with R = 3 one acceptor in three does no work per
-   * write on a hot block (no validation, no fsync) and catches up in batches. Off by default because each block's
-   * catch-up is a transaction of its own on the member left out: with many blocks written once or twice (file
-   * creates) that is more fsyncs, not fewer (measured: the filesystem integration test 61 s against 45 s).
+   * Send accepts to a phase-2-sized set first, the members that answered last time (default true): with R = 3 one
+   * acceptor in three does no work per write (no validation, no flush) and catches up in batches, every laggardMs,
+   * with states it writes without delaying any answer. On one machine's two cores and one disk that is one device
+   * flush and one signature check fewer beside each write (measured: uncontended p50 1.38 against 1.61 ms). A
+   * member that stays silent costs the first write after it widenMs.
    */
   readonly thrifty?: boolean;
 }

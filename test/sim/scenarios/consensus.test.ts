@@ -22,6 +22,16 @@ for (const seed of seedsToRun(['1', '2', '3'], 2)) {
   });
 }
 
+// Proposers send accepts to a majority first by default (thrifty); the same faults with accepts to every member.
+for (const seed of seedsToRun(['4'], 1)) {
+  test(`loss, duplication, reordering, crashes and partitions, accepts to the whole quorum: seed ${seed}`, (t) => {
+    const verdict = runAndCheck(standardOptions(seed, { thrifty: false }));
+    t.log(verdict.summary);
+    t.deepEqual(verdict.problems, [], replayLine(seed, FILE));
+    t.false(verdict.result.stalled, `liveness: the run did not finish within f failures. ${replayLine(seed, FILE)}`);
+  });
+}
+
 for (const seed of seedsToRun(['11'], 1)) {
   test(`partitions longer than op deadlines (ops time out, some unknown): seed ${seed}`, (t) => {
     const verdict = runAndCheck(standardOptions(seed, {
