@@ -142,7 +142,9 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
   const node = await startStorageNode({
     id: identity.id, host: config.host, port: config.port, zone: config.zone, rack: config.rack,
     incarnation: identity.incarnation, credentials, store, log, metrics,
-    acceptorStore: await openLmdbAcceptorStore(join(config.dataPath, 'consensus')),
+    acceptorStore: await openLmdbAcceptorStore(join(config.dataPath, 'consensus'), {
+      onCheckpointFailed: (err) => log.error({ component: 'consensus', err: String((err as Error)?.stack ?? err) }, 'consensus.checkpoint_failed'),
+    }),
     clock: new SystemClock(), random: new Random(systemEntropy.bytes(16).toString('hex')), overlay: config.overlay, repair: config.repair,
     onLeft: () => stopRequested(),
     draining: existsSync(join(config.dataPath, DRAINING_FILE)),

@@ -31,6 +31,7 @@ export class AcceptorService {
   #durable: Promise<void> = Promise.resolve();
   #writeScheduled = false;
   #deferredWrite: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
 
   readonly #onFatal: (err: unknown) => void;
 
@@ -73,8 +74,19 @@ export class AcceptorService {
     return { messages: replies };
   }
 
+  /**
+   * After the server stopped taking requests: writes the states still waiting for a deferred write (no timer is left
+   * to fire on a closed store) and resolves once everything stepped to is durable.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#deferredWrite !== undefined) clearTimeout(this.#deferredWrite);
+    this.#deferredWrite = undefined;
+    await this.#writeAll();
+  }
+
   #writeSoon(): void {
-    if (this.#deferredWrite !== undefined || this.#unwritten.size === 0) return;
+    if (this.#closed || this.#deferredWrite !== undefined || this.#unwritten.size === 0) return;
     this.#deferredWrite = setTimeout(() => {
       this.#deferredWrite = undefined;
       void this.#writeAll().catch(() => {});

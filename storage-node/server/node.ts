@@ -192,6 +192,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       driver.stop();
       pool.close();
       await server.close();
+      await acceptors.close().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'consensus.close_write_failed'));
       await store.close();
       await options.acceptorStore.close();
       log.info({ id: options.id }, 'node.stopped');

@@ -23,6 +23,11 @@ export interface LmdbAcceptorStoreOptions {
   readonly logBytes?: number;
   /** How long states may stay in the log alone before they are checkpointed into LMDB. */
   readonly checkpointMs?: number;
+  /**
+   * A background checkpoint failed (its states stay in the log and are tried again with the next one). Nothing is
+   * lost, but a log that cannot be checkpointed cannot be reused: persists then wait, so an operator must hear of it.
+   */
+  readonly onCheckpointFailed?: (err: unknown) => void;
 }
 
 /** 16 MiB: thousands of group commits between two passes, while checkpoints come every fraction of a second. */
@@ -57,7 +62,7 @@ export async function openLmdbAcceptorStore<S>(path: string, options: LmdbAccept
         });
       }
       log.rewind(last + 1);
-      return new LoggedAcceptorStore<S>(root, db, logDb, log, options.checkpointMs ?? CHECKPOINT_MS_DEFAULT);
+      return new LoggedAcceptorStore<S>(root, db, logDb, log, options.checkpointMs ?? CHECKPOINT_MS_DEFAULT, options.onCheckpointFailed ?? (() => {}));
     } catch (err) {
       log.close();
       throw err;
@@ -74,6 +79,7 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
   readonly #logDb: Database<Buffer, string>;
   readonly #log: AcceptorLog;
   readonly #checkpointMs: number;
+  readonly #onCheckpointFailed: (err: unknown) => void;
   /** Logged, not yet handed to LMDB. */
   #pending = new Map<string, Buffer>();
   /** In the checkpoint under way, until it is durable. */
@@ -85,12 +91,13 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
   #queued = 0;
   #closed = false;
 
-  constructor(root: RootDatabase, db: Database<Buffer, string>, logDb: Database<Buffer, string>, log: AcceptorLog, checkpointMs: number) {
+  constructor(root: RootDatabase, db: Database<Buffer, string>, logDb: Database<Buffer, string>, log: AcceptorLog, checkpointMs: number, onCheckpointFailed: (err: unknown) => void) {
     this.#root = root;
     this.#db = db;
     this.#logDb = logDb;
     this.#log = log;
     this.#checkpointMs = checkpointMs;
+    this.#onCheckpointFailed = onCheckpointFailed;
   }
 
   load(block: string): S | undefined {
@@ -109,9 +116,12 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
     const turn = this.#queue.then(async () => {
       if (this.#log.fits(payload.length)) return this.#append(encoded, payload);
       if (!this.#log.fitsEmpty(payload.length)) {
-        // Larger than the whole log: straight into LMDB, with everything logged before it.
-        for (const [block, value] of encoded) this.#pending.set(block, value);
+        // Larger than the whole log: straight into LMDB, after everything logged before it (a replay after a crash
+        // must not put older states over it). Not in #pending: load() shows it only once LMDB has it on disk.
         await this.#checkpoint();
+        await this.#db.transaction(() => {
+          for (const [block, value] of encoded) this.#db.putSync(block, value);
+        });
         return;
       }
       await this.#checkpoint();
@@ -127,7 +137,8 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
     const stored = [...this.#db.getKeys(range)];
     const unstored = [...this.#pending.keys(), ...this.#applying.keys()].filter((key) => options.after === undefined || key > options.after);
     if (unstored.length === 0) return stored;
-    return [...new Set([...stored, ...unstored])].sort().slice(0, options.limit);
+    // In LMDB's order (bytes of the UTF-8 key), which the next walk's `after` resumes from.
+    return [...new Set([...stored, ...unstored])].sort(byUtf8).slice(0, options.limit);
   }
 
   async close(): Promise<void> {
@@ -151,7 +162,7 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         // A failed checkpoint leaves its states pending: the next one (or the next pass) tries again.
-        void this.#checkpoint().catch(() => {});
+        void this.#checkpoint().catch((err: unknown) => this.#onCheckpointFailed(err));
       }, this.#checkpointMs);
       this.#timer.unref();
     }
@@ -180,6 +191,10 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
     this.#checkpointing = run;
     return run;
   }
+}
+
+function byUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 function readAppliedLsn(logDb: Database<Buffer, string>): number {

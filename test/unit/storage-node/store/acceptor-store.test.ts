@@ -145,3 +145,51 @@ test('a persist after close is refused instead of written to a closed file', asy
   await t.throwsAsync(store.persist(new Map([['b1', { promised: 1 }]])), { message: /closed/ });
   await store.close();
 });
+
+test('persists issued together, across many passes of the log, all resolve and the last state of each block wins', async (t) => {
+  const path = await tempDir(t);
+  const store = await openLmdbAcceptorStore<FakeState>(path, { logBytes: ACCEPTOR_LOG_BYTES_MIN, checkpointMs: 60_000 });
+  const expected = new Map<string, FakeState>();
+  const persists: Promise<void>[] = [];
+  // None awaited before the next is issued: the log fills while persists queue behind the checkpoint that frees it.
+  for (let i = 0; i < 400; i++) {
+    const state = { promised: i, value: Buffer.alloc(i % 50 === 0 ? 3 * ACCEPTOR_LOG_BYTES_MIN : 900, i % 256) };
+    expected.set(`b${i % 23}`, state);
+    persists.push(store.persist(new Map([[`b${i % 23}`, state]])));
+  }
+  await Promise.all(persists);
+  for (const [block, state] of expected) t.deepEqual(store.load(block), state, `${block} before the close`);
+  await store.close();
+  const again = await openLmdbAcceptorStore<FakeState>(path);
+  t.teardown(() => again.close());
+  for (const [block, state] of expected) t.deepEqual(again.load(block), state, `${block} after the reopen`);
+});
+
+test('a state larger than the log is not read back while the checkpoint before its own write runs', async (t) => {
+  const path = await tempDir(t);
+  const store = await openLmdbAcceptorStore<FakeState>(path, { logBytes: ACCEPTOR_LOG_BYTES_MIN, checkpointMs: 60_000 });
+  t.teardown(() => store.close());
+  // Logged only: the oversized persist first checkpoints it (an LMDB commit and its flush), then writes its own.
+  await store.persist(new Map([['small', { promised: 1 }]]));
+  const huge = store.persist(new Map([['huge', { promised: 2, value: Buffer.alloc(2 * ACCEPTOR_LOG_BYTES_MIN, 1) }]]));
+  await new Promise((next) => setImmediate(next));
+  t.is(store.load('huge'), undefined, 'shown before anything of it was written');
+  await huge;
+  t.is(store.load('huge')?.promised, 2);
+  t.is(store.load('small')?.promised, 1);
+});
+
+test('blocks list in LMDB key order (UTF-8 bytes) whether or not they are checkpointed yet', async (t) => {
+  const path = await tempDir(t);
+  const store = await openLmdbAcceptorStore<FakeState>(path, { checkpointMs: 60_000 });
+  // U+FF5A sorts after U+1F600 in UTF-8 bytes, before it in UTF-16 code units (a surrogate pair starts at D83D).
+  const keys = ['\uFF5A', '\u{1F600}', 'a'];
+  await store.persist(new Map(keys.map((key) => [key, { promised: 1 }])));
+  const logged = store.listBlocks({ limit: 10 });
+  await store.close();
+  const again = await openLmdbAcceptorStore<FakeState>(path);
+  t.teardown(() => again.close());
+  const stored = again.listBlocks({ limit: 10 });
+  t.deepEqual(stored, ['a', '\uFF5A', '\u{1F600}'], 'LMDB order');
+  t.deepEqual(logged, stored, 'the log-only listing in the same order');
+});
