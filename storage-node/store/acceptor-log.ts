@@ -7,7 +7,9 @@
 // The file is used from its start to its end and then again from its start, once everything in it is checkpointed.
 // Records carry a log sequence number (LSN) that only grows: reading from the start, the records of the current pass
 // are the run of valid records with consecutive LSNs; a record left from an earlier pass has a lower LSN, and a torn
-// one (a crash inside its write, so never acknowledged) fails its checksum, and either ends the run.
+// one (a crash inside its write, so never acknowledged) fails its checksum, and either ends the run. A run that ends
+// on a damaged record with a valid, newer, not yet checkpointed record beyond it is not a torn end but damage to
+// states already acknowledged: opening fails rather than forget them.
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -18,6 +20,8 @@ const MAGIC = 0x53484c47;
 const HEADER_BYTES = 20;
 const ZERO_CHUNK_BYTES = 1 << 20;
 const ZERO_HEADER = Buffer.alloc(HEADER_BYTES);
+const MAGIC_BYTES = Buffer.alloc(4);
+MAGIC_BYTES.writeUInt32LE(MAGIC);
 /** A log smaller than this could hold too few group commits between checkpoints to be worth having. */
 export const ACCEPTOR_LOG_BYTES_MIN = 64 * 1024;
 
@@ -41,9 +45,10 @@ export class AcceptorLog {
 
   /**
    * Opens the log at `path` (making it, `capacityBytes` of zeros, if it is missing) and returns the records of its
-   * current pass. Nothing is written until `rewind` says where the next pass starts.
+   * current pass. Nothing is written until `rewind` says where the next pass starts. `checkpointedLsn`: records up
+   * to it are held elsewhere too (LMDB), so losing them to damage loses nothing; damage to a later one throws.
    */
-  static open(path: string, capacityBytes: number): { log: AcceptorLog; records: LogRecord[] } {
+  static open(path: string, capacityBytes: number, checkpointedLsn = 0): { log: AcceptorLog; records: LogRecord[] } {
     assert(Number.isSafeInteger(capacityBytes) && capacityBytes >= ACCEPTOR_LOG_BYTES_MIN, `an acceptor log holds at least ${ACCEPTOR_LOG_BYTES_MIN} bytes`);
     let fd: number;
     try {
@@ -57,7 +62,7 @@ export class AcceptorLog {
       const size = fstatSync(fd).size;
       assert(size >= ACCEPTOR_LOG_BYTES_MIN, `acceptor log ${path} is ${size} bytes, shorter than any this store makes`);
       const log = new AcceptorLog(fd, size);
-      return { log, records: log.#scan() };
+      return { log, records: log.#scan(path, checkpointedLsn) };
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -110,7 +115,7 @@ export class AcceptorLog {
     closeSync(this.#fd);
   }
 
-  #scan(): LogRecord[] {
+  #scan(path: string, checkpointedLsn: number): LogRecord[] {
     const file = Buffer.allocUnsafe(this.capacityBytes);
     let read = 0;
     while (read < file.length) {
@@ -133,9 +138,33 @@ export class AcceptorLog {
       lsn = recordLsn;
       offset += HEADER_BYTES + length;
     }
+    // A clean end is the zeros each append writes after its record. Anything else is a torn last write, or damage.
+    if (offset + HEADER_BYTES <= read && !file.subarray(offset, offset + HEADER_BYTES).equals(ZERO_HEADER)) {
+      const beyond = newerRecordAfter(file, read, offset + 1, Math.max(lsn, checkpointedLsn), this.capacityBytes / HEADER_BYTES);
+      if (beyond !== undefined) {
+        throw new Error(`acceptor log ${path} is damaged at byte ${offset}: its records are read up to LSN ${lsn}, but record ${beyond.lsn} `
+          + `(at byte ${beyond.offset}, not yet checkpointed) follows, so states this node acknowledged cannot be read. Do not run the node `
+          + 'on this data: remove its data directory and join it again as a new node (repair copies its blocks back), or restore the device.');
+      }
+    }
     this.#nextLsn = lsn + 1;
     return records;
   }
+}
+
+/**
+ * The first valid record (magic, length, checksum) at or after `from` whose LSN is above `after` and within the
+ * LSNs the log could hold after it: only a write that followed the damaged one gives such a record, since records
+ * left from earlier passes are older and a torn write is the last one made.
+ */
+function newerRecordAfter(file: Buffer, read: number, from: number, after: number, lsnSpan: number): { lsn: number; offset: number } | undefined {
+  for (let at = file.indexOf(MAGIC_BYTES, from); at !== -1 && at + HEADER_BYTES <= read; at = file.indexOf(MAGIC_BYTES, at + 1)) {
+    const length = file.readUInt32LE(at + 4);
+    const lsn = Number(file.readBigUInt64LE(at + 8));
+    if (length > read - at - HEADER_BYTES || lsn <= after || lsn > after + lsnSpan) continue;
+    if (file.readUInt32LE(at + 16) === crc32(file.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length), crc32(file.subarray(at, at + 16)))) return { lsn, offset: at };
+  }
+  return undefined;
 }
 
 /** Writes the zeros beside the final name and renames, so a crash never leaves a short log behind. */

@@ -51,7 +51,7 @@ export async function openLmdbAcceptorStore<S>(path: string, options: LmdbAccept
     const db: Database<Buffer, string> = root.openDB({ name: 'acceptor', encoding: 'binary' });
     const logDb: Database<Buffer, string> = root.openDB({ name: 'log', encoding: 'binary' });
     const applied = readAppliedLsn(logDb);
-    const { log, records } = AcceptorLog.open(`${path}.log`, options.logBytes ?? ACCEPTOR_LOG_BYTES_DEFAULT);
+    const { log, records } = AcceptorLog.open(`${path}.log`, options.logBytes ?? ACCEPTOR_LOG_BYTES_DEFAULT, applied);
     try {
       const replay = records.filter((record) => record.lsn > applied);
       const last = records.reduce((max, record) => Math.max(max, record.lsn), applied);

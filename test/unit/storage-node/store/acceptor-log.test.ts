@@ -111,3 +111,22 @@ test('a record-shaped run inside an earlier pass\'s payload is not read as the n
   t.deepEqual(again.records.map((r) => r.lsn), [2]);
   again.log.close();
 });
+
+test('damage to a record with newer records after it fails the open, unless they are all checkpointed', async (t) => {
+  const path = await logPath(t);
+  const { log } = AcceptorLog.open(path, CAPACITY);
+  log.rewind(1);
+  for (let n = 1; n <= 4; n++) log.append(payload(n));
+  log.close();
+  // One byte of the second record's payload flipped: records 3 and 4, written after it, are still whole.
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.from([0xff]), 0, 1, (HEADER + 100) + HEADER + 10);
+  closeSync(fd);
+
+  const error = t.throws(() => AcceptorLog.open(path, CAPACITY, 1));
+  t.regex(error?.message ?? '', /damaged at byte 120: its records are read up to LSN 1, but record 3 .*join it again as a new node/);
+  // Everything up to LSN 4 is in LMDB already: nothing acknowledged is lost, the open goes on with what it can read.
+  const checkpointed = AcceptorLog.open(path, CAPACITY, 4);
+  t.deepEqual(checkpointed.records.map((r) => r.lsn), [1]);
+  checkpointed.log.close();
+});
