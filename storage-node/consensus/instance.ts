@@ -10,7 +10,7 @@ import { originFate } from './messages.js';
 import { countMembers, normalizeQuorum, sameQuorum, type NodeId, type Quorum } from './quorum.js';
 import {
   addLearned, attempt, complete, currentQuorum, jitter, knownVersion, originAt, phaseSizes, send,
-  type Batch, type BatchedOp, type Cx, type OpResult, type PendingWrite, type Proposal, type WritePhase,
+  type Batch, type BatchedOp, type Cx, type OpResult, type PendingWrite, type Proposal, type UpdateFn, type WritePhase,
 } from './proposer-state.js';
 import { catchUpConfirms } from './reconfigure.js';
 
@@ -365,8 +365,7 @@ function buildBatch<R extends Versioned, T>(cx: Cx<R, T>, ballot: Ballot): Batch
       }
       else { quorum = next; changed = true; result = { content } }
     } else {
-      const apply = pending.op.apply;
-      const next = attempt(() => apply(content));
+      const next = applyUpdate(pending.op.apply, content);
       if (isShoalError(next)) result = { error: next };
       else { content = next; changed = true; result = { content: next } }
     }
@@ -381,6 +380,19 @@ function buildBatch<R extends Versioned, T>(cx: Cx<R, T>, ballot: Ballot): Batch
   if (isShoalError(value)) return failAll(cx, taken, value);
   assert(value.version === version && sameQuorum(value.quorum, quorum), 'codec.seal gives version previous + 1 and the quorum asked');
   return { proposal: { version, origin: ballot, value }, ops, undecided: new Set() };
+}
+
+/**
+ * A caller's function that throws (a bug in it, not a refusal) fails its own op: the others in its batch go on, and
+ * no op is left queued with nobody to complete it.
+ */
+function applyUpdate<T>(apply: UpdateFn<T>, content: T | undefined): T | ShoalError {
+  try {
+    return apply(content);
+  } catch (err) {
+    if (isShoalError(err)) return err;
+    return new ShoalError('Invalid', `the update function threw: ${err instanceof Error ? err.message : String(err)}`, { subject: 'block', cause: err });
+  }
 }
 
 function failAll<R extends Versioned, T>(cx: Cx<R, T>, taken: readonly PendingWrite<T>[], error: ShoalError): undefined {

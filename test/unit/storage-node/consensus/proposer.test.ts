@@ -265,3 +265,21 @@ test('lost messages are resent on the timer; an unreachable majority ends in a t
   t.is(c.outcomes.get(2)?.status, 'failed');
   t.is((c.outcomes.get(2) as { error: ShoalError }).error.kind, 'Timeout');
 });
+
+test('an update function that throws fails its own op; the others in its batch are chosen', (t) => {
+  const c = new Cluster();
+  c.submit('p', { kind: 'update', id: 1, apply: create(10) });
+  c.settle();
+  const broken = (): number => {
+    throw new TypeError('not a function');
+  };
+  c.submit('p', { kind: 'update', id: 2, apply: add(1) });
+  c.submit('p', { kind: 'update', id: 3, apply: broken });
+  c.submit('p', { kind: 'update', id: 4, apply: add(2) });
+  c.settle();
+  t.like(c.outcomes.get(2), { status: 'ok', content: 11 });
+  const failed = c.outcomes.get(3);
+  t.is(failed?.status, 'failed');
+  t.regex(failed?.status === 'failed' ? failed.error.message : '', /update function threw: not a function/);
+  t.like(c.outcomes.get(4), { status: 'ok', content: 13 });
+});
