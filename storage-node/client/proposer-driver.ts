@@ -41,6 +41,8 @@ export class ProposerDriver {
   #nextOpId = 1;
   /** The highest round any dropped proposer state reached: a state made again starts above it. */
   #droppedRound = 0;
+  /** Above every read id a dropped state used: a late reply to one of its reads must not match a new state's read. */
+  #droppedReadId = 1;
   #closed = false;
 
   constructor(options: ProposerDriverOptions) {
@@ -58,7 +60,7 @@ export class ProposerDriver {
       this.#waiting.set(id, resolve as (outcome: Outcome<unknown>) => void);
       let proposer = this.#proposers.get(block) as BlockProposer<T> | undefined;
       if (proposer === undefined) {
-        proposer = { state: createProposer(config, block, quorum(), { round: this.#droppedRound, proposer: '' }), timer: undefined };
+        proposer = { state: createProposer(config, block, quorum(), { round: this.#droppedRound, proposer: '' }, this.#droppedReadId), timer: undefined };
         this.#proposers.set(block, proposer as BlockProposer<unknown>);
       }
       this.#step(block, { kind: 'submit', op: { ...op, id } as ClientOp<unknown> });
@@ -149,6 +151,7 @@ export class ProposerDriver {
       if (proposerIdle(proposer.state) && proposer.timer === undefined) {
         // Its ballots must not come back: every one it used is at or below `highest` (or its leader ballot).
         this.#droppedRound = Math.max(this.#droppedRound, proposer.state.highest.round, proposer.state.leader?.ballot.round ?? 0);
+        this.#droppedReadId = Math.max(this.#droppedReadId, proposer.state.reads.nextId);
         this.#proposers.delete(block);
       }
     }

@@ -74,16 +74,17 @@ export interface ProposerStepResult<R extends Versioned, T> {
 /**
  * A proposer for `block`; `quorum` is placement's answer, used until a chosen value says otherwise. `usedBelow`: a
  * ballot at or above every ballot an earlier state of this proposerId may have used on the block (a driver that
- * drops idle states and makes them again must pass it, or a ballot could name two values).
+ * drops idle states and makes them again must pass it, or a ballot could name two values). `firstReadId`: above every
+ * read id an earlier state used, for the same reason: a late reply to its read must not count for a new one.
  */
 export function createProposer<R extends Versioned, T>(
-  config: ProposerConfig<R, T>, block: BlockKey, quorum: Quorum, usedBelow: Ballot = ZERO_BALLOT,
+  config: ProposerConfig<R, T>, block: BlockKey, quorum: Quorum, usedBelow: Ballot = ZERO_BALLOT, firstReadId = 1,
 ): ProposerState<R, T> {
   return {
     config, block, timing: { ...DEFAULT_TIMING, ...config.timing }, initialQuorum: normalizeQuorum(quorum),
     known: undefined, learned: new Map(), highest: usedBelow, responsive: [], lagging: new Set(), laggardsAt: undefined, leader: undefined, queue: [], mine: undefined, limbo: [],
     write: { kind: 'idle' }, finishAt: undefined, attempts: 0,
-    reads: { queue: [], round: undefined, retries: 0, retryAt: undefined, nextId: 1 },
+    reads: { queue: [], round: undefined, retries: 0, retryAt: undefined, nextId: firstReadId },
     timer: undefined, nextTimerId: 1,
   };
 }

@@ -283,3 +283,11 @@ test('an update function that throws fails its own op; the others in its batch a
   t.regex(failed?.status === 'failed' ? failed.error.message : '', /update function threw: not a function/);
   t.like(c.outcomes.get(4), { status: 'ok', content: 13 });
 });
+
+test('a proposer state made again starts its read ids where it is told, so a late reply to an earlier read is ignored', (t) => {
+  const state = createProposer<Rec, number>({ self: 'p', proposerId: 'p#1', codec }, 'x', Q, { round: 7, proposer: '' }, 42);
+  const { effects } = proposerStep(state, { kind: 'submit', op: { kind: 'read', id: 1 } }, { now: 0, random: new Random('x') });
+  const reads = effects.flatMap((e) => (e.kind === 'send' && e.message.kind === 'read' ? [e.message.readId] : []));
+  t.is(reads.length, 3);
+  t.true(reads.every((id) => id === 42));
+});
