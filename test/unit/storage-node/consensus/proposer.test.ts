@@ -20,6 +20,8 @@ class Cluster {
   readonly inflight: { to: string; message: ConsensusMessage<Rec> }[] = [];
   readonly outcomes = new Map<string | number, Outcome<number>>();
   readonly timers = new Map<string, number>();
+  /** When each proposer's timer is due (its set-timer's delay after the step that set it). */
+  readonly due = new Map<string, number>();
   sent: ConsensusMessage<Rec>[] = [];
   drop: (to: string, m: ConsensusMessage<Rec>) => boolean = () => false;
   /** An acceptor's own refusal, on top of "versions only move forward". */
@@ -54,7 +56,10 @@ class Cluster {
     for (const e of effects) {
       if (e.kind === 'send') this.inflight.push({ to: e.to, message: e.message });
       if (e.kind === 'complete') this.outcomes.set(e.op, e.outcome);
-      if (e.kind === 'set-timer') this.timers.set(proposer, e.timer);
+      if (e.kind === 'set-timer') {
+        this.timers.set(proposer, e.timer);
+        this.due.set(proposer, this.now + e.delayMs);
+      }
     }
   }
 
@@ -290,4 +295,45 @@ test('a proposer state made again starts its read ids where it is told, so a lat
   const reads = effects.flatMap((e) => (e.kind === 'send' && e.message.kind === 'read' ? [e.message.readId] : []));
   t.is(reads.length, 3);
   t.true(reads.every((id) => id === 42));
+});
+
+test('an op times out at its deadline even when the next resend is due later', (t) => {
+  const c = new Cluster();
+  c.submit('p', { kind: 'update', id: 1, apply: create(1) });
+  c.settle();
+  // From now on nothing arrives: resends back off (10, 20, 40, 80 ms …), and the op's 100 ms end falls between two.
+  c.drop = () => true;
+  const start = c.now;
+  c.submit('p', { kind: 'update', id: 2, apply: add(1), timeoutMs: 100 });
+  c.settle();
+  for (let fired = 0; !c.outcomes.has(2) && fired < 50; fired++) {
+    c.now = c.due.get('p') ?? c.now;
+    c.fire('p');
+    c.settle();
+  }
+  t.like(c.outcomes.get(2), { status: 'unknown' });
+  t.is(c.now - start, 100, 'completed by the timer set for its deadline, not by the next resend');
+});
+
+test('an op submitted while a later timer is set gets a timer for its own deadline', (t) => {
+  const c = new Cluster();
+  c.submit('p', { kind: 'update', id: 1, apply: create(1) });
+  c.settle();
+  c.drop = () => true;
+  c.submit('p', { kind: 'update', id: 2, apply: add(1) });
+  c.settle();
+  // Let the resends back off until the next one is well beyond 5 ms away.
+  while ((c.due.get('p') ?? 0) - c.now < 40) {
+    c.now = c.due.get('p') ?? c.now;
+    c.fire('p');
+    c.settle();
+  }
+  const start = c.now;
+  c.submit('p', { kind: 'update', id: 3, apply: add(1), timeoutMs: 5 });
+  c.settle();
+  t.is((c.due.get('p') ?? 0) - start, 5, 'the timer is brought forward to the new deadline');
+  c.now = c.due.get('p') ?? c.now;
+  c.fire('p');
+  t.like(c.outcomes.get(3), { status: 'failed' });
+  t.false(c.outcomes.has(2), 'the op in flight is still waiting');
 });
