@@ -135,7 +135,8 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
   listBlocks(options: { after?: string; limit: number }): string[] {
     const range = options.after === undefined ? { limit: options.limit } : { start: options.after, exclusiveStart: true, limit: options.limit };
     const stored = [...this.#db.getKeys(range)];
-    const unstored = [...this.#pending.keys(), ...this.#applying.keys()].filter((key) => options.after === undefined || key > options.after);
+    const { after } = options;
+    const unstored = [...this.#pending.keys(), ...this.#applying.keys()].filter((key) => after === undefined || byUtf8(key, after) > 0);
     if (unstored.length === 0) return stored;
     // In LMDB's order (bytes of the UTF-8 key), which the next walk's `after` resumes from.
     return [...new Set([...stored, ...unstored])].sort(byUtf8).slice(0, options.limit);

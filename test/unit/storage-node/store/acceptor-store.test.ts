@@ -186,10 +186,13 @@ test('blocks list in LMDB key order (UTF-8 bytes) whether or not they are checkp
   const keys = ['\uFF5A', '\u{1F600}', 'a'];
   await store.persist(new Map(keys.map((key) => [key, { promised: 1 }])));
   const logged = store.listBlocks({ limit: 10 });
+  const loggedAfter = store.listBlocks({ after: '\uFF5A', limit: 10 });
   await store.close();
   const again = await openLmdbAcceptorStore<FakeState>(path);
   t.teardown(() => again.close());
   const stored = again.listBlocks({ limit: 10 });
   t.deepEqual(stored, ['a', '\uFF5A', '\u{1F600}'], 'LMDB order');
   t.deepEqual(logged, stored, 'the log-only listing in the same order');
+  t.deepEqual(loggedAfter, ['\u{1F600}'], 'a log-only walk resumes after a key in the same order');
+  t.deepEqual(again.listBlocks({ after: '\uFF5A', limit: 10 }), ['\u{1F600}']);
 });
