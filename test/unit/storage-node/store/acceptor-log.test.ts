@@ -20,6 +20,21 @@ async function logPath(t: { teardown(fn: () => Promise<void>): void }): Promise<
 
 const payload = (n: number, bytes = 100): Buffer => Buffer.alloc(bytes, n % 256);
 
+/** A new log at `path` holding records 1..count of 100-byte payloads, closed. */
+function writeRecords(path: string, count: number): void {
+  const { log } = AcceptorLog.open(path, CAPACITY);
+  log.rewind(1);
+  for (let n = 1; n <= count; n++) log.append(payload(n));
+  log.close();
+}
+
+/** Puts `bytes` at `position` in the file, as a torn write or a damaged sector would leave them. */
+function overwrite(path: string, bytes: Buffer, position: number): void {
+  const fd = openSync(path, 'r+');
+  writeSync(fd, bytes, 0, bytes.length, position);
+  closeSync(fd);
+}
+
 test('a new log is made at its full size, and records come back after a reopen, in order, with their LSNs', async (t) => {
   const path = await logPath(t);
   const first = AcceptorLog.open(path, CAPACITY);
@@ -40,14 +55,9 @@ test('a new log is made at its full size, and records come back after a reopen, 
 
 test('a torn last record is dropped and the records before it are kept', async (t) => {
   const path = await logPath(t);
-  const { log } = AcceptorLog.open(path, CAPACITY);
-  log.rewind(1);
-  for (let n = 1; n <= 3; n++) log.append(payload(n));
-  log.close();
+  writeRecords(path, 3);
   // The third record's payload half written: its second half still holds the zeros the file was made with.
-  const fd = openSync(path, 'r+');
-  writeSync(fd, Buffer.alloc(50), 0, 50, 2 * (HEADER + 100) + HEADER + 50);
-  closeSync(fd);
+  overwrite(path, Buffer.alloc(50), 2 * (HEADER + 100) + HEADER + 50);
 
   const again = AcceptorLog.open(path, CAPACITY);
   t.deepEqual(again.records.map((r) => r.lsn), [1, 2]);
@@ -114,14 +124,9 @@ test('a record-shaped run inside an earlier pass\'s payload is not read as the n
 
 test('damage to a record with newer records after it fails the open, unless they are all checkpointed', async (t) => {
   const path = await logPath(t);
-  const { log } = AcceptorLog.open(path, CAPACITY);
-  log.rewind(1);
-  for (let n = 1; n <= 4; n++) log.append(payload(n));
-  log.close();
+  writeRecords(path, 4);
   // One byte of the second record's payload flipped: records 3 and 4, written after it, are still whole.
-  const fd = openSync(path, 'r+');
-  writeSync(fd, Buffer.from([0xff]), 0, 1, (HEADER + 100) + HEADER + 10);
-  closeSync(fd);
+  overwrite(path, Buffer.from([0xff]), (HEADER + 100) + HEADER + 10);
 
   const error = t.throws(() => AcceptorLog.open(path, CAPACITY, 1));
   t.regex(error?.message ?? '', /damaged at byte 120: its records are read up to LSN 1, but record 3 .*join it again as a new node/);
