@@ -120,17 +120,22 @@ export class MutableBlocks {
     return { self, proposerId, codec, ...(timing === undefined ? {} : { timing }) };
   }
 
-  /** `salt` is known only to the creator; every later version takes it from its predecessor. */
+  /**
+   * `salt` is known only to the creator; every later version takes it from its predecessor. The driver keeps the
+   * codec of a block's first op for as long as it keeps the block's proposer, so the data key is derived when first
+   * needed, not for every op.
+   */
   #ownerCodec(address: Address, salt: Buffer | undefined): Codec<Buffer> {
     const { owner, entropy } = this.#options;
-    const key = ownerDataKey(owner, address);
+    let key: Buffer | undefined;
+    const dataKey = (): Buffer => (key ??= ownerDataKey(owner, address));
     return {
       open: (record) => {
         if (record.kind !== 'owner') throw new ShoalError('Invalid', `block ${addressHex(address)} is a ${record.kind} block, not an owner-keyed one`, { subject: 'block' });
-        return openData(key, record.payload);
+        return openData(dataKey(), record.payload);
       },
       seal: (previous, content, quorum) => {
-        const payload = sealData(key, content, entropy);
+        const payload = sealData(dataKey(), content, entropy);
         if (previous === undefined) {
           if (salt === undefined) throw notFound(address);
           return firstOwnerVersion(owner, salt, payload, quorum);

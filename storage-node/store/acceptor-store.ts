@@ -4,6 +4,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { assert } from '../base/assert.js';
 import { AcceptorLog } from './acceptor-log.js';
+import { lmdbCommitted } from './lmdb-commit.js';
 
 /** `S` is the acceptor state; the store keeps it opaque (the consensus core owns its shape). */
 export interface AcceptorStore<S> {
@@ -119,9 +120,9 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
         // Larger than the whole log: straight into LMDB, after everything logged before it (a replay after a crash
         // must not put older states over it). Not in #pending: load() shows it only once LMDB has it on disk.
         await this.#checkpoint();
-        await this.#db.transaction(() => {
+        await lmdbCommitted(this.#db.transaction(() => {
           for (const [block, value] of encoded) this.#db.putSync(block, value);
-        });
+        }), 'acceptor states');
         return;
       }
       await this.#checkpoint();
@@ -178,10 +179,10 @@ class LoggedAcceptorStore<S> implements AcceptorStore<S> {
       this.#pending = new Map();
       this.#applying = batch;
       try {
-        await this.#db.transaction(() => {
+        await lmdbCommitted(this.#db.transaction(() => {
           for (const [block, value] of batch) this.#db.putSync(block, value);
           this.#logDb.putSync(APPLIED_KEY, lsnBytes(lsn));
-        });
+        }), 'acceptor states');
       } catch (err) {
         for (const [block, value] of batch) if (!this.#pending.has(block)) this.#pending.set(block, value);
         throw err;

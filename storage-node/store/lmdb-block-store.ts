@@ -2,6 +2,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { assert } from '../base/assert.js';
+import { isShoalError } from '../base/errors.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import type { Address } from '../blocks/address.js';
 import type { ContentBlock } from '../blocks/immutable.js';
@@ -9,6 +10,7 @@ import {
   chargedBytes, checkCapacityBytes, checkListOptions, checkStoreAddress, putRefusedError, refuseForSpace, storeClosedError,
   type BlockStore, type PutOutcome, type StoreItem, type StoreUsage,
 } from './block-store.js';
+import { lmdbCommitted } from './lmdb-commit.js';
 
 /** Where things live in the environment. Exported for tests and offline tools only. */
 export const LMDB_BLOCK_STORE_LAYOUT = {
@@ -52,7 +54,7 @@ export interface TransactionalDb {
 export async function durableTransaction<T>(db: TransactionalDb, action: () => T): Promise<T> {
   const committed = db.childTransaction(action);
   const flushed = db.flushed.then(() => undefined);
-  const [result] = await Promise.all([committed, flushed]);
+  const [result] = await lmdbCommitted(Promise.all([committed, flushed]), 'blocks');
   return result;
 }
 
@@ -72,8 +74,9 @@ export async function openLmdbBlockStore(options: LmdbBlockStoreOptions): Promis
   try {
     const content = root.openDB<Buffer, Buffer>({ name: contentDb, keyEncoding: 'binary', encoding: 'binary' });
     const meta = root.openDB<Buffer, string>({ name: metaDb, encoding: 'binary' });
-    await checkUsage(content, meta, options.log ?? silentLogger);
-    return new LmdbStore(root, content, meta, options.capacityBytes);
+    const log = options.log ?? silentLogger;
+    await checkUsage(content, meta, log);
+    return new LmdbStore(root, content, meta, options.capacityBytes, log);
   } catch (err) {
     await root.close();
     throw err;
@@ -108,13 +111,20 @@ class LmdbStore implements LmdbBlockStore {
   readonly #content: Database<Buffer, Buffer>;
   readonly #meta: Database<Buffer, string>;
   readonly #capacityBytes: number;
+  readonly #log: Logger;
+  /** Whether the last commit that ended was refused (see durable). */
+  #refused = false;
+  #nextRefusal: Promise<'refused'>;
+  #onRefusal: () => void = () => {};
   #closed = false;
 
-  constructor(root: RootDatabase, content: Database<Buffer, Buffer>, meta: Database<Buffer, string>, capacityBytes: number) {
+  constructor(root: RootDatabase, content: Database<Buffer, Buffer>, meta: Database<Buffer, string>, capacityBytes: number, log: Logger) {
     this.#root = root;
     this.#content = content;
     this.#meta = meta;
     this.#capacityBytes = capacityBytes;
+    this.#log = log;
+    this.#nextRefusal = this.#awaitRefusal();
   }
 
   async putContent(address: Address, block: ContentBlock): Promise<void> {
@@ -129,7 +139,7 @@ class LmdbStore implements LmdbBlockStore {
     if (items.length === 0) return [];
     // Encode before the transaction: the write lock is held while the callback runs.
     const values = items.map((item) => encodeBlock(item.block, item.replicas));
-    return durableTransaction(this.#content, () => {
+    return this.#durably(() => {
       // Read inside the write transaction, after every earlier one: this is the reservation. Racing puts are
       // serialised here, each seeing the bytes the ones before it took, so together they cannot overcommit.
       const usage = this.#usage();
@@ -151,7 +161,14 @@ class LmdbStore implements LmdbBlockStore {
 
   async durable(): Promise<void> {
     this.#checkOpen();
-    await this.#content.flushed;
+    if (!this.#refused) {
+      // lmdb-js never settles the flush of a commit the disk refused: a refusal while we wait ends the wait too.
+      const outcome = await Promise.race([Promise.resolve(this.#content.flushed).then(() => 'flushed' as const), this.#nextRefusal]);
+      if (outcome === 'flushed') return;
+    }
+    // After a refusal, a commit of our own (of the usage record alone) flushes everything before it, or is refused
+    // in turn: an answer either way.
+    await this.#durably(() => this.#writeUsage(this.#usage()));
   }
 
   replicasOf(address: Address): number | undefined {
@@ -178,7 +195,7 @@ class LmdbStore implements LmdbBlockStore {
   async removeContent(address: Address): Promise<boolean> {
     this.#checkOpen();
     checkStoreAddress(address);
-    return durableTransaction(this.#content, () => {
+    return this.#durably(() => {
       const usage = this.#usage();
       // A temporary view is enough: only the lengths are read, before the next get.
       const stored = this.#content.getBinaryFast(address);
@@ -223,6 +240,27 @@ class LmdbStore implements LmdbBlockStore {
 
   #checkOpen(): void {
     if (this.#closed) throw storeClosedError();
+  }
+
+  /** A write the disk refused (full, failing) fails to its caller, and the node's log says so. */
+  async #durably<T>(action: () => T): Promise<T> {
+    try {
+      const result = await durableTransaction(this.#content, action);
+      this.#refused = false;
+      return result;
+    } catch (err) {
+      if (isShoalError(err, 'Unavailable')) {
+        this.#log.error({ err: err.message }, 'store.write_failed');
+        this.#refused = true;
+        this.#onRefusal();
+        this.#nextRefusal = this.#awaitRefusal();
+      }
+      throw err;
+    }
+  }
+
+  #awaitRefusal(): Promise<'refused'> {
+    return new Promise((resolve) => (this.#onRefusal = () => resolve('refused')));
   }
 
   #usage(): Usage {

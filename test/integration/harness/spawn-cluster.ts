@@ -177,7 +177,6 @@ export class TestCluster {
     });
   }
 
-  /** SIGKILL: no chance to flush or say goodbye. */
   /** Proxied clusters: cuts `node` off both ways (connections to it, and its connections to every other node). */
   isolate(node: RunningNode): void {
     node.proxy?.cut();
@@ -189,6 +188,7 @@ export class TestCluster {
     for (const node of this.nodes) node.proxy?.heal();
   }
 
+  /** SIGKILL: no chance to flush or say goodbye. */
   async kill(node: RunningNode): Promise<void> {
     const child = node.process;
     if (!child || child.exitCode !== null) return;
