@@ -162,7 +162,11 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     ...(knownMembers.length > 0 ? { knownMembers } : {}),
   });
   started = node;
-  const saveMembers = (): Promise<void> => writeFile(join(config.dataPath, MEMBERS_FILE), `${JSON.stringify(node.overlay.core.members())}\n`).catch(() => {});
+  // Beside the old file, then renamed over it: a write the disk refuses leaves the previous list, not an empty one.
+  const membersFile = join(config.dataPath, MEMBERS_FILE);
+  const saveMembers = (): Promise<void> => writeFile(`${membersFile}.tmp`, `${JSON.stringify(node.overlay.core.members())}\n`)
+    .then(() => rename(`${membersFile}.tmp`, membersFile))
+    .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'node.members_not_saved'));
   const saveTimer = setInterval(() => void saveMembers(), MEMBERS_SAVE_INTERVAL_MS);
   saveTimer.unref();
   const metricsServer = config.metricsPort === undefined

@@ -22,6 +22,12 @@ const ZERO_CHUNK_BYTES = 1 << 20;
 const ZERO_HEADER = Buffer.alloc(HEADER_BYTES);
 const MAGIC_BYTES = Buffer.alloc(4);
 MAGIC_BYTES.writeUInt32LE(MAGIC);
+/**
+ * Bytes the damage check may checksum, in multiples of the log's size. Records of earlier passes carry older LSNs and
+ * are passed over without a checksum, so a log as this module writes it costs less than one pass; only record-shaped
+ * runs planted in payloads (which clients choose) could cost more, and the check must not take hours for them.
+ */
+const DAMAGE_CHECK_PASSES_MAX = 4;
 /** A log smaller than this could hold too few group commits between checkpoints to be worth having. */
 export const ACCEPTOR_LOG_BYTES_MIN = 64 * 1024;
 
@@ -141,6 +147,12 @@ export class AcceptorLog {
     // A clean end is the zeros each append writes after its record. Anything else is a torn last write, or damage.
     if (offset + HEADER_BYTES <= read && !file.subarray(offset, offset + HEADER_BYTES).equals(ZERO_HEADER)) {
       const beyond = newerRecordAfter(file, read, offset + 1, Math.max(lsn, checkpointedLsn), this.capacityBytes / HEADER_BYTES);
+      if (beyond === 'unchecked') {
+        throw new Error(`acceptor log ${path} ends on a torn or damaged record at byte ${offset} (after LSN ${lsn}), and what follows holds more `
+          + 'record-shaped bytes than can be checked for newer records, which a log written by a node does not: whether states this node '
+          + 'acknowledged are damaged cannot be told. Do not run the node on this data: remove its data directory and join it again as a new '
+          + 'node (repair copies its blocks back), or restore the device.');
+      }
       if (beyond !== undefined) {
         throw new Error(`acceptor log ${path} is damaged at byte ${offset}: its records are read up to LSN ${lsn}, but record ${beyond.lsn} `
           + `(at byte ${beyond.offset}, not yet checkpointed) follows, so states this node acknowledged cannot be read. Do not run the node `
@@ -155,13 +167,17 @@ export class AcceptorLog {
 /**
  * The first valid record (magic, length, checksum) at or after `from` whose LSN is above `after` and within the
  * LSNs the log could hold after it: only a write that followed the damaged one gives such a record, since records
- * left from earlier passes are older and a torn write is the last one made.
+ * left from earlier passes are older and a torn write is the last one made. 'unchecked' when the candidates would
+ * take more checksumming than DAMAGE_CHECK_PASSES_MAX passes over the log.
  */
-function newerRecordAfter(file: Buffer, read: number, from: number, after: number, lsnSpan: number): { lsn: number; offset: number } | undefined {
+function newerRecordAfter(file: Buffer, read: number, from: number, after: number, lsnSpan: number): { lsn: number; offset: number } | 'unchecked' | undefined {
+  let budget = DAMAGE_CHECK_PASSES_MAX * read;
   for (let at = file.indexOf(MAGIC_BYTES, from); at !== -1 && at + HEADER_BYTES <= read; at = file.indexOf(MAGIC_BYTES, at + 1)) {
     const length = file.readUInt32LE(at + 4);
     const lsn = Number(file.readBigUInt64LE(at + 8));
     if (length > read - at - HEADER_BYTES || lsn <= after || lsn > after + lsnSpan) continue;
+    budget -= HEADER_BYTES + length;
+    if (budget < 0) return 'unchecked';
     if (file.readUInt32LE(at + 16) === crc32(file.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length), crc32(file.subarray(at, at + 16)))) return { lsn, offset: at };
   }
   return undefined;

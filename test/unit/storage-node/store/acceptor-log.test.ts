@@ -135,3 +135,29 @@ test('damage to a record with newer records after it fails the open, unless they
   t.deepEqual(checkpointed.records.map((r) => r.lsn), [1]);
   checkpointed.log.close();
 });
+
+test('the damage check past a torn record gives up, failing the open, rather than checksum without end', async (t) => {
+  const path = await logPath(t);
+  writeRecords(path, 4);
+  // Record 4 torn: the scan ends there, and looks beyond it for newer records.
+  overwrite(path, Buffer.from([0xff]), 3 * (HEADER + 100) + HEADER + 10);
+  // Headers as a client could plant them in block values: plausible LSNs, long claimed payloads, bad checksums.
+  const plant = (count: number): void => {
+    for (let i = 0; i < count; i++) {
+      const at = 4 * (HEADER + 100) + HEADER + i * HEADER;
+      const fake = Buffer.alloc(HEADER);
+      fake.writeUInt32LE(0x53484c47, 0);
+      fake.writeUInt32LE(CAPACITY - at - 2 * HEADER, 4);
+      fake.writeBigUInt64LE(5n + BigInt(i), 8);
+      overwrite(path, fake, at);
+    }
+  };
+  plant(2);
+  // A few are checked: none is a valid newer record, so this is a torn end and the open goes on without record 4.
+  const opened = AcceptorLog.open(path, CAPACITY, 0);
+  t.deepEqual(opened.records.map((r) => r.lsn), [1, 2, 3]);
+  opened.log.close();
+  plant(40);
+  const error = t.throws(() => AcceptorLog.open(path, CAPACITY, 0));
+  t.regex(error?.message ?? '', /torn or damaged record at byte 360 \(after LSN 3\), and what follows holds more record-shaped bytes than can be checked.*join it again as a new node/);
+});
