@@ -14,7 +14,7 @@ import { NodeMetrics, serveMetrics } from './server/metrics.js';
 import { startStorageNode, type StorageNode } from './server/node.js';
 import { openLmdbAcceptorStore } from './store/acceptor-store.js';
 import { openLmdbBlockStore } from './store/lmdb-block-store.js';
-import { surviveFailedLmdbCommits } from './store/lmdb-commit.js';
+import { surviveRefusedWrites } from './store/lmdb-commit.js';
 import { systemEntropy } from './system.js';
 import { issueCertificate } from './wire/cluster-ca.js';
 import type { TlsCredentials } from './wire/tls-credentials.js';
@@ -117,10 +117,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
   await mkdir(config.dataPath, { recursive: true });
   const identity = await loadNodeIdentity(config.dataPath);
   const log = createLogger(config.logLevel, { node: identity.id });
-  surviveFailedLmdbCommits();
-  // A file size limit (ulimit -f) then fails the write with EFBIG, which the stores report like a full disk; the
-  // signal's default action would end the node first.
-  process.on('SIGXFSZ', () => {});
+  surviveRefusedWrites();
   const credentials = await loadCredentials(config, identity.id);
   const store = await openLmdbBlockStore({ path: join(config.dataPath, 'blocks'), capacityBytes: config.capacityBytes, log: log.child({ component: 'store' }) });
   const metrics = new NodeMetrics();

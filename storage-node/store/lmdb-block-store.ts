@@ -112,10 +112,10 @@ class LmdbStore implements LmdbBlockStore {
   readonly #meta: Database<Buffer, string>;
   readonly #capacityBytes: number;
   readonly #log: Logger;
-  /** Whether the last commit that ended was refused (see durable). */
-  #refused = false;
-  #nextRefusal: Promise<'refused'>;
-  #onRefusal: () => void = () => {};
+  /** How the last write begun ends: on disk, or refused (see durable). Replaced by each write, so it always settles. */
+  #lastWrite: Promise<'durable' | 'refused'> = Promise.resolve('durable');
+  /** Writes refused since the last one that was not: the log tells when refusals start and when they stop. */
+  #refusedInARow = 0;
   #closed = false;
 
   constructor(root: RootDatabase, content: Database<Buffer, Buffer>, meta: Database<Buffer, string>, capacityBytes: number, log: Logger) {
@@ -124,7 +124,6 @@ class LmdbStore implements LmdbBlockStore {
     this.#meta = meta;
     this.#capacityBytes = capacityBytes;
     this.#log = log;
-    this.#nextRefusal = this.#awaitRefusal();
   }
 
   async putContent(address: Address, block: ContentBlock): Promise<void> {
@@ -161,14 +160,10 @@ class LmdbStore implements LmdbBlockStore {
 
   async durable(): Promise<void> {
     this.#checkOpen();
-    if (!this.#refused) {
-      // lmdb-js never settles the flush of a commit the disk refused: a refusal while we wait ends the wait too.
-      const outcome = await Promise.race([Promise.resolve(this.#content.flushed).then(() => 'flushed' as const), this.#nextRefusal]);
-      if (outcome === 'flushed') return;
-    }
-    // After a refusal, a commit of our own (of the usage record alone) flushes everything before it, or is refused
-    // in turn: an answer either way.
-    await this.#durably(() => this.#writeUsage(this.#usage()));
+    // LMDB flushes in commit order, so the last write begun being on disk means every earlier one is. lmdb-js never
+    // settles the flush of a commit the disk refused, hence this rather than its `flushed`; after a refusal, a commit
+    // of our own (of the usage record alone) flushes everything before it, or is refused in turn.
+    if ((await this.#lastWrite) === 'refused') await this.#durably(() => this.#writeUsage(this.#usage()));
   }
 
   replicasOf(address: Address): number | undefined {
@@ -244,23 +239,17 @@ class LmdbStore implements LmdbBlockStore {
 
   /** A write the disk refused (full, failing) fails to its caller, and the node's log says so. */
   async #durably<T>(action: () => T): Promise<T> {
+    const write = durableTransaction(this.#content, action);
+    this.#lastWrite = write.then(() => 'durable', () => 'refused');
     try {
-      const result = await durableTransaction(this.#content, action);
-      this.#refused = false;
+      const result = await write;
+      if (this.#refusedInARow > 0) this.#log.info({ refused: this.#refusedInARow }, 'store.writes_resumed');
+      this.#refusedInARow = 0;
       return result;
     } catch (err) {
-      if (isShoalError(err, 'Unavailable')) {
-        this.#log.error({ err: err.message }, 'store.write_failed');
-        this.#refused = true;
-        this.#onRefusal();
-        this.#nextRefusal = this.#awaitRefusal();
-      }
+      if (isShoalError(err, 'Unavailable') && this.#refusedInARow++ === 0) this.#log.error({ err: err.message }, 'store.write_failed');
       throw err;
     }
-  }
-
-  #awaitRefusal(): Promise<'refused'> {
-    return new Promise((resolve) => (this.#onRefusal = () => resolve('refused')));
   }
 
   #usage(): Usage {

@@ -1,7 +1,7 @@
-// What a failed LMDB commit (a full disk, an I/O error) becomes. lmdb-js rejects every write of the failed commit with
-// one generic error and hangs LMDB's own error on it as `commitError`: a second promise, rejected in the same turn.
-// Nobody awaits that one unless we do, and an unhandled rejection ends the process, so a full disk would take the
-// node down instead of failing the writes (and lmdb-js recovers once there is room again).
+// What a failed LMDB commit (a full disk, an I/O error) becomes. lmdb-js rejects each write of the failed commit with a
+// generic error and hangs LMDB's own error on it as `commitError`: a second promise, shared by the commit's writes and
+// rejected in the same turn. Nobody awaits that one unless we do, and an unhandled rejection ends the process, so a
+// full disk would take the node down instead of failing the writes (and lmdb-js recovers once there is room again).
 import { ShoalError } from '../base/errors.js';
 
 /** Resolves as `commit` does; a failed commit rejects with ShoalError('Unavailable') naming LMDB's error. */
@@ -35,17 +35,22 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 let guarded = false;
 
 /**
- * lmdb-js also rejects, with the same kind of error, a promise of its own for each event turn's batch of writes, which
- * nothing outside it can reach; unhandled, that too would end the process. This listener takes those rejections
- * (recognised by their `commitError`): every write in the batch was already failed to its caller, who reports it.
- * Any other unhandled rejection is rethrown and ends the process, as it would have without this listener.
+ * For a process whose writes its disk may refuse (a node): they fail to their callers, and nothing else ends it.
+ * lmdb-js also rejects a promise of its own for each event turn's batch of writes, which nothing outside it can reach;
+ * this takes those rejections (recognised by their `commitError`), each of whose writes was already failed to its
+ * caller. Any other unhandled rejection still ends the process. And a write past a file size limit (ulimit -f) then
+ * fails with EFBIG, as one on a full disk fails with ENOSPC, instead of the signal's default ending the process first.
  */
-export function surviveFailedLmdbCommits(): void {
+export function surviveRefusedWrites(): void {
   if (guarded) return;
   guarded = true;
   process.on('unhandledRejection', (reason: unknown) => {
     const inner = (reason as { commitError?: unknown } | null)?.commitError;
-    if (!(reason instanceof Error) || !isPromiseLike(inner)) throw reason;
-    Promise.resolve(inner).catch(() => {});
+    if (reason instanceof Error && isPromiseLike(inner)) {
+      Promise.resolve(inner).catch(() => {});
+      return;
+    }
+    throw reason instanceof Error ? reason : new Error(`a promise was rejected with ${String(reason)} and nothing handled it`, { cause: reason });
   });
+  process.on('SIGXFSZ', () => {});
 }

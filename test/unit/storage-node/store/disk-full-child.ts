@@ -8,7 +8,7 @@ import { newContentBlock } from '../../../../storage-node/blocks/immutable.js';
 import { openLmdbAcceptorStore } from '../../../../storage-node/store/acceptor-store.js';
 import { ACCEPTOR_LOG_BYTES_MIN } from '../../../../storage-node/store/acceptor-log.js';
 import { openLmdbBlockStore } from '../../../../storage-node/store/lmdb-block-store.js';
-import { surviveFailedLmdbCommits } from '../../../../storage-node/store/lmdb-commit.js';
+import { surviveRefusedWrites } from '../../../../storage-node/store/lmdb-commit.js';
 import { systemEntropy } from '../../../../storage-node/system.js';
 
 /** Far above the acceptor log (which is written in place, below it) and below what each scenario grows LMDB to. */
@@ -16,12 +16,14 @@ const LIMIT_BYTES = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 // As a node does (storage-node/main.ts).
-surviveFailedLmdbCommits();
-process.on('SIGXFSZ', () => {});
+surviveRefusedWrites();
 
-function limitFileSize(bytes: number | 'unlimited'): void {
-  // The soft limit only: lowering it needs no privilege, and with the hard limit left alone it can be raised again.
-  execFileSync('prlimit', ['--pid', String(process.pid), `--fsize=${bytes}:unlimited`]);
+const fileSizeLimit = (): string => execFileSync('prlimit', ['--pid', String(process.pid), '--fsize', '--raw', '--noheadings', '--output', 'SOFT'], { encoding: 'utf8' }).trim();
+const originalLimit = fileSizeLimit();
+
+/** The soft limit only (`N:`): lowering it needs no privilege, and with the hard limit left alone it can be raised again. */
+function limitFileSize(bytes: number | 'original'): void {
+  execFileSync('prlimit', ['--pid', String(process.pid), `--fsize=${bytes === 'original' ? originalLimit : bytes}:`]);
 }
 
 /** 'resolved', a refusal, or 'pending' if `promise` is still unsettled after `ms`. */
@@ -56,7 +58,7 @@ async function blockStore(dir: string): Promise<unknown> {
   const refusedAgain = await put(1000).then(() => undefined, (err: unknown) => err);
   // What "held durably" answers wait for: it must settle (as a refusal, since a flush now needs the disk), not hang.
   const durableWhileFull = await settlesWithin(store.durable(), 5_000);
-  limitFileSize('unlimited');
+  limitFileSize('original');
   const durableWithRoom = await settlesWithin(store.durable(), 5_000);
   let afterRoom = 0;
   for (let n = 0; n < 3; n++) await put(2000 + n).then(() => afterRoom++, () => {});
@@ -107,7 +109,7 @@ async function acceptorStore(dir: string, background: boolean): Promise<unknown>
   // What the refused checkpoint held is still read (from the log's side), before there is room again.
   const lastBeforeRoom = round;
   const readableWhileFull = [...acknowledged].every(([block, r]) => store.load(block)?.round === r);
-  limitFileSize('unlimited');
+  limitFileSize('original');
   // Past the log several times: each pass needs a checkpoint, which now holds what the refused one held too.
   let afterRoom = 0;
   for (let n = 0; n < 300; n++) await persist(++round).then(() => afterRoom++, () => {});

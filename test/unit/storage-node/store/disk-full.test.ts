@@ -53,7 +53,7 @@ diskTest(`content puts the disk refuses fail as Unavailable, waiting for durabil
   t.is(seen['afterRoom'], 3, 'every put once there is room again succeeds');
   t.is(seen['readable'], seen['acknowledged'], 'every acknowledged block reads back');
   t.is(seen['readableAfterReopen'], seen['acknowledged'], 'and after a reopen');
-  // A refused transaction takes its usage update with it: the count is of what is stored.
+  // The commits refused here were refused before they took effect (writing their pages), usage update and all.
   t.is(seen['usageBlocks'], seen['acknowledged'], 'the usage record counts exactly the stored blocks');
 });
 
