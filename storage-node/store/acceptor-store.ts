@@ -3,6 +3,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { assert } from '../base/assert.js';
+import { ShoalError } from '../base/errors.js';
 import { AcceptorLog } from './acceptor-log.js';
 import { lmdbCommitted } from './lmdb-commit.js';
 
@@ -57,10 +58,16 @@ export async function openLmdbAcceptorStore<S>(path: string, options: LmdbAccept
       const replay = records.filter((record) => record.lsn > applied);
       const last = records.reduce((max, record) => Math.max(max, record.lsn), applied);
       if (replay.length > 0) {
-        db.transactionSync(() => {
-          for (const record of replay) for (const [block, value] of decodeEntries(record.payload)) db.putSync(block, value);
-          logDb.putSync(APPLIED_KEY, lsnBytes(last));
-        });
+        try {
+          db.transactionSync(() => {
+            for (const record of replay) for (const [block, value] of decodeEntries(record.payload)) db.putSync(block, value);
+            logDb.putSync(APPLIED_KEY, lsnBytes(last));
+          });
+        } catch (cause) {
+          throw new ShoalError('Unavailable', `acceptor store ${path}: the ${replay.length} group commits its log holds beyond the last checkpoint `
+            + `could not be written into LMDB (${cause instanceof Error ? cause.message : String(cause)}); is the disk full or failing? The log `
+            + 'still holds them: start the node again once there is room.', { subject: 'node', cause });
+        }
       }
       log.rewind(last + 1);
       return new LoggedAcceptorStore<S>(root, db, logDb, log, options.checkpointMs ?? CHECKPOINT_MS_DEFAULT, options.onCheckpointFailed ?? (() => {}));

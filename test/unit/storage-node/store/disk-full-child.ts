@@ -123,7 +123,42 @@ async function acceptorStore(dir: string, background: boolean): Promise<unknown>
   };
 }
 
+const REPLAY_BLOCKS = 1_500;
+const REPLAY_LOG_BYTES = 4 * 1024 * 1024;
+
+/** States only in the log (no checkpoint yet), and then the process killed: the next open must replay them. */
+async function acceptorReplayWrite(dir: string): Promise<never> {
+  const store = await openLmdbAcceptorStore<State>(join(dir, 'consensus'), { logBytes: REPLAY_LOG_BYTES, checkpointMs: 600_000 });
+  for (let round = 1; round <= REPLAY_BLOCKS; round++) await store.persist(new Map([[`b${round}`, { round, value: Buffer.alloc(1024, round % 256) }]]));
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('not killed');
+}
+
+/** Opens what acceptorReplayWrite left, with the disk full (`full`) or not. */
+async function acceptorReplayOpen(dir: string, full: boolean): Promise<unknown> {
+  // Far below the LMDB the replay makes (an open only reads the log).
+  if (full) limitFileSize(256 * 1024);
+  try {
+    const store = await openLmdbAcceptorStore<State>(join(dir, 'consensus'), { logBytes: REPLAY_LOG_BYTES });
+    let kept = 0;
+    for (let round = 1; round <= REPLAY_BLOCKS; round++) if (store.load(`b${round}`)?.value.equals(Buffer.alloc(1024, round % 256))) kept++;
+    await store.close();
+    return { opened: true, kept };
+  } catch (err) {
+    return { opened: false, refused: describe(err) };
+  }
+}
+
 const [scenario, dir] = process.argv.slice(2);
-if (dir === undefined) throw new Error('usage: disk-full-child.js block-store|acceptor-background|acceptor-log-full DIR');
-const result = scenario === 'block-store' ? await blockStore(dir) : await acceptorStore(dir, scenario === 'acceptor-background');
-process.stdout.write(`${JSON.stringify(result)}\n`);
+if (dir === undefined) throw new Error('usage: disk-full-child.js block-store|acceptor-background|acceptor-log-full|acceptor-replay-write|acceptor-replay-open-full|acceptor-replay-open DIR');
+const scenarios: Record<string, (dir: string) => Promise<unknown>> = {
+  'block-store': blockStore,
+  'acceptor-background': (d) => acceptorStore(d, true),
+  'acceptor-log-full': (d) => acceptorStore(d, false),
+  'acceptor-replay-write': acceptorReplayWrite,
+  'acceptor-replay-open-full': (d) => acceptorReplayOpen(d, true),
+  'acceptor-replay-open': (d) => acceptorReplayOpen(d, false),
+};
+const run = scenario === undefined ? undefined : scenarios[scenario];
+if (run === undefined) throw new Error(`unknown scenario ${scenario}`);
+process.stdout.write(`${JSON.stringify(await run(dir))}\n`);

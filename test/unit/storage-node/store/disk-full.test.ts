@@ -21,16 +21,21 @@ interface Refusal {
   readonly message: string;
 }
 
-async function runChild(t: ExecutionContext, scenario: string): Promise<Record<string, unknown>> {
+async function tempDir(t: ExecutionContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-disk-full-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [CHILD, scenario, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return dir;
+}
+
+async function runChild(t: ExecutionContext, scenario: string, dir?: string, expectSignal?: string): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, [CHILD, scenario, dir ?? await tempDir(t)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
-  t.is(code, 0, `the process ended on its own (exit ${code}, signal ${signal}):\n${stderr.slice(-2000)}`);
+  if (expectSignal !== undefined) t.is(signal, expectSignal, `the writer was killed (exit ${code}):\n${stderr.slice(-2000)}`);
+  else t.is(code, 0, `the process ended on its own (exit ${code}, signal ${signal}):\n${stderr.slice(-2000)}`);
   const line = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line === '' ? '{}' : line) as Record<string, unknown>;
 }
@@ -75,4 +80,14 @@ diskTest(`with the log full too, persists fail as Unavailable (none hangs), and 
   t.true(seen['readableWhileFull'], 'acknowledged states still read back while the disk is full');
   t.is(seen['afterRoom'], 300, 'once there is room, the next checkpoint succeeds and persists go on');
   t.deepEqual(seen['lost'], [], 'after a reopen, every block has its last acknowledged state');
+});
+
+diskTest(`states only in the log are replayed once there is room: an open on a full disk fails, saying so, and loses none${skipped}`, async (t) => {
+  const dir = await tempDir(t);
+  await runChild(t, 'acceptor-replay-write', dir, 'SIGKILL');
+  const full = await runChild(t, 'acceptor-replay-open-full', dir);
+  t.false(full['opened'], 'the open fails while the replay cannot be written');
+  t.regex((full['refused'] as Refusal | undefined)?.message ?? '', /could not be written into LMDB \(.+\); is the disk full or failing\? The log still holds them/);
+  const again = await runChild(t, 'acceptor-replay-open', dir);
+  t.deepEqual(again, { opened: true, kept: 1_500 }, 'with room, the open replays every state the log holds');
 });
