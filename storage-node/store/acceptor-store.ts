@@ -58,9 +58,11 @@ export async function openLmdbAcceptorStore<S>(path: string, options: LmdbAccept
       const replay = records.filter((record) => record.lsn > applied);
       const last = records.reduce((max, record) => Math.max(max, record.lsn), applied);
       if (replay.length > 0) {
+        // Decoded first: what the catch below reports is the write alone.
+        const entries = replay.flatMap((record) => decodeEntries(record.payload));
         try {
           db.transactionSync(() => {
-            for (const record of replay) for (const [block, value] of decodeEntries(record.payload)) db.putSync(block, value);
+            for (const [block, value] of entries) db.putSync(block, value);
             logDb.putSync(APPLIED_KEY, lsnBytes(last));
           });
         } catch (cause) {
